@@ -1,0 +1,3 @@
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
+export * from '@peculiar/x509';

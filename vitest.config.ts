@@ -1,0 +1,20 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// One project per package (unit tests beside the code) plus the cross-package suites under test/.
+const packages = readdirSync('packages').filter((name) => existsSync(`packages/${name}/test`));
+const crossPackage = readdirSync('test', { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'support')
+  .map((entry) => entry.name);
+
+export default defineConfig({
+  test: {
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      ...packages.map((name) => ({ extends: true as const, test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] } })),
+      ...crossPackage.map((name) => ({ extends: true as const, test: { name: `test/${name}`, root: `test/${name}`, include: ['**/*.test.ts'], fileParallelism: false } })),
+    ],
+  },
+});
