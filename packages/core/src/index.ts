@@ -1,0 +1,9 @@
+// Public entry point of @certbound/core: re-exports only.
+export type * from './types.js';
+export { createVerifier } from './verifier.js';
+export { createTlsCertificateSource, readTlsThumbprint } from './sources/tls.js';
+export { createHeaderCertificateSource } from './sources/header.js';
+export { thumbprintOfDer, thumbprintFromHex } from './lib/thumbprint.js';
+export { failure, requireScopes, requireRoles } from './errors.js';
+export { loadConfig, parseConfig, verifierOptionsFromConfig } from './config.js';
+export type { CertboundConfig } from './config.js';

@@ -1,0 +1,237 @@
+/**
+ * Public types of @certbound/core. This file is the contract every adapter, the gateway and the examples build on:
+ * extend it, but do not rename or repurpose what is here.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+
+/** @see RFC 8705 §3 — what to do with the token's `cnf["x5t#S256"]`. */
+export type BindingPolicy =
+  /** Every token must be bound and match the request's certificate (default). */
+  | 'required'
+  /** Bound tokens must match; unbound tokens are accepted. */
+  | 'if-present'
+  /** Accept, and emit an event saying what `required` would have done. For rollout only; never the default. */
+  | 'report-only';
+
+/** Forwarded-certificate header formats (CONFIG.md `certificateSource.format`). */
+export type HeaderCertificateFormat = 'rfc9440' | 'xfcc' | 'nginx' | 'aws-alb' | 'azure-arr' | 'traefik' | 'base64-der';
+
+/** Where the request's client certificate comes from. */
+export type CertificateSourceOptions =
+  | { type: 'tls' }
+  | {
+      type: 'header';
+      format: HeaderCertificateFormat;
+      /** Header name (lower-case or not); each format has a default. */
+      header?: string;
+      /** CIDRs of the proxies allowed to send the header. Required, no default. */
+      trustedProxies: string[];
+      /** Header carrying a hex SHA-256 fingerprint (hash-only sources, or cross-check when both arrive). */
+      hashHeader?: string;
+      /** Largest header value accepted, in bytes. Default 16384. */
+      maxHeaderBytes?: number;
+    };
+
+/** A JSON Web Key as found in a JWKS. */
+export interface Jwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  n?: string;
+  e?: string;
+  x?: string;
+  y?: string;
+  [member: string]: unknown;
+}
+
+export interface RemoteJwksOptions {
+  /** Request timeout in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** How long fetched keys are trusted before a refetch, in milliseconds. Default 600000 (10 minutes). */
+  cacheMaxAgeMs?: number;
+  /** At most one refetch for an unknown `kid` per this many milliseconds. Default 30000. */
+  cooldownMs?: number;
+  /** Largest JWKS response accepted, in bytes. Default 65536. */
+  maxResponseBytes?: number;
+  /** PEM CA certificate(s) trusted for the JWKS host (private authorities). */
+  ca?: string | string[];
+}
+
+export interface VerifierOptions {
+  /** Accepted `iss`: exact string, list, or a template containing `{tenantid}` matched against the token's `tid`. */
+  issuer: string | string[];
+  /** This resource's identifier(s); the token's `aud` must contain one. */
+  audience: string | string[];
+  /** The allow-list of JWS algorithms. Required. */
+  algorithms: JwsAlgorithm[];
+  /** Static JWKS. Exactly one of `jwks` and `jwksUri`. */
+  jwks?: { keys: Jwk[] };
+  /** Remote JWKS (https). Exactly one of `jwks` and `jwksUri`. */
+  jwksUri?: string;
+  jwksOptions?: RemoteJwksOptions;
+  /** Allowed JOSE `typ` values, compared case-insensitively. Default ["at+jwt", "application/at+jwt"]. */
+  tokenTypes?: string[];
+  /** Leeway for `exp`/`nbf`/`iat`, in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+  /** Clock for tests: returns the current time in milliseconds. Default `Date.now`. */
+  currentTime?: () => number;
+  /** Claims that must be present besides `exp`, `iss` and `aud`. Default []. */
+  requiredClaims?: string[];
+  /** Default "required". */
+  binding?: BindingPolicy;
+  /** Accepted Authorization schemes, case-insensitive. Default ["Bearer", "mtls_pop"]. */
+  schemes?: string[];
+  /** Default `{ type: "tls" }`. */
+  certificateSource?: CertificateSourceOptions;
+  /** Longest accepted token in characters. Default 8192. */
+  maxTokenLength?: number;
+  /** Verified-token cache. Default `{ maxEntries: 10000 }`; `false` disables it. */
+  cache?: false | { maxEntries?: number };
+  /** Optional `realm` parameter in challenges. */
+  realm?: string;
+  /** Receives one event per decision. Must not throw (exceptions are swallowed). */
+  onEvent?: (event: VerifierEvent) => void;
+}
+
+/** What an HTTP adapter hands to the verifier. */
+export interface RequestInput {
+  headers: IncomingHttpHeaders;
+  /** Node's `req.rawHeaders`, used to detect duplicate headers that `headers` folds. */
+  rawHeaders?: readonly string[];
+  /** The request's socket (a `tls.TLSSocket` for HTTPS). */
+  socket?: unknown;
+  /** Peer address of the immediate connection; defaults to `socket.remoteAddress`. */
+  remoteAddress?: string;
+  /** Request URL (path and query), used to refuse query-string tokens. */
+  url?: string;
+}
+
+/** Stable error codes; `switch (result.code)` narrows. */
+export type ErrorCode =
+  | 'ERR_NO_CREDENTIALS'
+  | 'ERR_UNSUPPORTED_SCHEME'
+  | 'ERR_AUTHORIZATION_DUPLICATE'
+  | 'ERR_AUTHORIZATION_MALFORMED'
+  | 'ERR_MULTIPLE_METHODS'
+  | 'ERR_QUERY_TOKEN'
+  | 'ERR_TOKEN_TOO_LONG'
+  | 'ERR_JWT_MALFORMED'
+  | 'ERR_JWE_UNSUPPORTED'
+  | 'ERR_JOSE_HEADER_INVALID'
+  | 'ERR_CRIT_UNSUPPORTED'
+  | 'ERR_ALG_NOT_ALLOWED'
+  | 'ERR_TYP_NOT_ALLOWED'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_KEY_ALG_MISMATCH'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_CLAIM_INVALID'
+  | 'ERR_CLAIM_MISSING'
+  | 'ERR_ISSUER_MISMATCH'
+  | 'ERR_AUDIENCE_MISMATCH'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_ISSUED_IN_FUTURE'
+  | 'ERR_CNF_INVALID'
+  | 'ERR_TOKEN_NOT_BOUND'
+  | 'ERR_CERTIFICATE_MISSING'
+  | 'ERR_BINDING_MISMATCH'
+  | 'ERR_CERTIFICATE_HEADER_INVALID'
+  | 'ERR_CERTIFICATE_HEADER_DUPLICATE'
+  | 'ERR_CERTIFICATE_HASH_MISMATCH'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_INSUFFICIENT_ROLE'
+  | 'ERR_VERIFICATION_FAILED';
+
+/** RFC 6750 §3.1 error codes, plus `temporarily_unavailable` for a JWKS outage with an unknown key. */
+export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+
+export type JwtClaims = Record<string, unknown> & {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  cnf?: Record<string, unknown>;
+};
+
+export type JoseHeader = Record<string, unknown> & { alg: string; kid?: string; typ?: string };
+
+export interface VerifySuccess {
+  ok: true;
+  claims: JwtClaims;
+  header: JoseHeader;
+  /** `x5t#S256` of the request's certificate, or null when there was none. */
+  thumbprint: string | null;
+  /** The Authorization scheme as the client sent it, normalised to the configured spelling. */
+  scheme: string;
+  /** The raw token. */
+  token: string;
+}
+
+export interface VerifyFailure {
+  ok: false;
+  status: 400 | 401 | 403 | 503;
+  /** Absent when the request carried no credentials (RFC 6750 §3.1: no error code then). */
+  error: OAuthErrorCode | undefined;
+  /** Safe, fixed text (never reflects input). */
+  description: string;
+  code: ErrorCode;
+  /** The full `WWW-Authenticate` value. */
+  challenge: string;
+  /** JSON body adapters send: `{ error, error_description }`. */
+  body: { error: string; error_description: string };
+  /** For `insufficient_scope`: the scopes or roles required. */
+  scope?: string;
+}
+
+export type VerifyResult = VerifySuccess | VerifyFailure;
+
+export interface VerifierEvent {
+  type: 'accepted' | 'rejected' | 'report-only' | 'untrusted-proxy-header';
+  code?: ErrorCode;
+  thumbprint: string | null;
+  subject?: string;
+  clientId?: string;
+  scheme?: string;
+  remoteAddress?: string;
+  /** Milliseconds since the epoch, from the verifier's clock. */
+  time: number;
+}
+
+/** What a certificate source reports for one request. */
+export type CertificateLookup =
+  | {
+      ok: true;
+      /** `x5t#S256` of the leaf certificate, or null when the request has none. */
+      thumbprint: string | null;
+      from: 'tls' | 'header' | 'none';
+      /** Set when a certificate header arrived from a peer that is not a trusted proxy and was ignored. */
+      ignoredUntrustedHeader?: boolean;
+    }
+  | { ok: false; code: 'ERR_CERTIFICATE_HEADER_INVALID' | 'ERR_CERTIFICATE_HEADER_DUPLICATE' | 'ERR_CERTIFICATE_HASH_MISMATCH'; description: string };
+
+export interface CertificateSource {
+  readonly type: 'tls' | 'header';
+  lookup(input: RequestInput): CertificateLookup;
+}
+
+export interface Verifier {
+  /** Verify one HTTP request. Never rejects for anything a client can send. */
+  verifyRequest(input: RequestInput): Promise<VerifyResult>;
+  /** Verify a token against a certificate (DER bytes, PEM, or a precomputed thumbprint), for non-HTTP callers. */
+  verifyToken(token: string, certificate: Uint8Array | string | { thumbprint: string } | null, options?: { scheme?: string }): Promise<VerifyResult>;
+  /** The options in force, with defaults applied. */
+  readonly options: Readonly<ResolvedVerifierOptions>;
+  /** Release timers and agents (remote JWKS). */
+  close(): Promise<void>;
+}
+
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>> &
+  Pick<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>;
