@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { parseEntraAuthority, regionFromEnvironment, validRegion } from './entra-token-endpoint.js';
+import { ConfidentialClientImpl, type ClientConfig } from './lib/client.js';
+import { CredentialLoader } from './lib/credential.js';
+import { AgentPool, httpSettings } from './lib/http.js';
+import { TokenCache } from './token-cache.js';
+import type { ConfidentialClient, ConfidentialClientOptions } from './types.js';
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function readCas(ca: ConfidentialClientOptions['ca']): string[] {
+  if (ca === undefined) return [];
+  const entries = typeof ca === 'string' ? [ca] : Array.isArray(ca) ? ca : undefined;
+  if (entries === undefined) throw new TypeError('ca must be a PEM string, a file path, or an array of them');
+  const pems: string[] = [];
+  for (const entry of entries as readonly unknown[]) {
+    if (typeof entry !== 'string') throw new TypeError('ca entries must be strings');
+    let text = entry;
+    if (!entry.includes('-----BEGIN')) {
+      try {
+        text = readFileSync(entry, 'utf8');
+      } catch {
+        throw new TypeError(`ca file ${JSON.stringify(entry)} could not be read`);
+      }
+    }
+    const blocks = text.match(CERTIFICATE_BLOCK);
+    if (blocks === null) throw new TypeError('ca holds no PEM CERTIFICATE block');
+    pems.push(...blocks);
+  }
+  return pems;
+}
+
+function readHostOverrides(overrides: ConfidentialClientOptions['hostOverrides']): Map<string, URL> {
+  const map = new Map<string, URL>();
+  if (overrides === undefined) return map;
+  if (typeof overrides !== 'object' || overrides === null) throw new TypeError('hostOverrides must map host names to https origins');
+  for (const [host, origin] of Object.entries(overrides)) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new TypeError(`hostOverrides[${JSON.stringify(host)}] must be an https origin such as https://127.0.0.1:8443`);
+    }
+    // TLS is never weakened by an override: only https targets, verified like any other server.
+    if (url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      throw new TypeError(`hostOverrides[${JSON.stringify(host)}] must be an https origin (no path, query or credentials)`);
+    }
+    map.set(host.toLowerCase(), new URL(url.origin));
+  }
+  return map;
+}
+
+function readIssuer(authority: string): URL {
+  let url: URL;
+  try {
+    url = new URL(authority);
+  } catch {
+    throw new TypeError('authority must be the issuer identifier, an absolute https URL');
+  }
+  // @see RFC 8414 §2 — an issuer is https with no query or fragment.
+  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new TypeError('authority (issuer) must be an https URL without query, fragment or credentials');
+  }
+  return url;
+}
+
+/**
+ * Create a confidential client: the TypeScript counterpart of MSAL.NET's `ConfidentialClientApplicationBuilder`
+ * for client credentials, with `acquireTokenForClient({ scopes, mtlsProofOfPossession: true })` standing for
+ * `AcquireTokenForClient(scopes).WithMtlsProofOfPossession()`.
+ *
+ * Options are checked here (a `TypeError` at startup, not on the first request); credential files are read on the
+ * first acquisition, and provider/assertion callbacks on every acquisition.
+ */
+export function createConfidentialClient(options: ConfidentialClientOptions): ConfidentialClient {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createConfidentialClient needs an options object');
+  const { clientId, authority } = options;
+  if (typeof clientId !== 'string' || clientId.trim() === '') throw new TypeError('clientId must be a non-empty string');
+  if (typeof authority !== 'string') throw new TypeError('authority must be a string');
+  const kind = options.authorityType ?? 'entra';
+  if (kind !== 'entra' && kind !== 'rfc8705') throw new TypeError("authorityType must be 'entra' or 'rfc8705'");
+  const credentials = new CredentialLoader(options.credential);
+  if (kind === 'rfc8705' && !credentials.isCertificateBased) {
+    throw new TypeError('An RFC 8705 authority authenticates the client by its TLS certificate: use a certificate credential');
+  }
+  const method = options.tokenEndpointAuthMethod ?? 'tls_client_auth';
+  if (method !== 'tls_client_auth' && method !== 'self_signed_tls_client_auth') {
+    throw new TypeError("tokenEndpointAuthMethod must be 'tls_client_auth' or 'self_signed_tls_client_auth'");
+  }
+  const azureRegion = options.azureRegion;
+  if (azureRegion !== undefined && azureRegion !== false && typeof azureRegion !== 'string') throw new TypeError('azureRegion must be a string or false');
+  // A malformed region is ignored (global host), never put in front of a trusted host name.
+  const region = azureRegion === false ? undefined : validRegion(azureRegion ?? regionFromEnvironment());
+  if (options.tokenCache !== undefined && !(options.tokenCache instanceof TokenCache)) throw new TypeError('tokenCache must be a TokenCache');
+  if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning epoch milliseconds');
+  if (options.sendX5C !== undefined && typeof options.sendX5C !== 'boolean') throw new TypeError('sendX5C must be a boolean');
+  const http = httpSettings(options.http);
+
+  const config: ClientConfig = {
+    clientId,
+    authority,
+    kind,
+    entra: kind === 'entra' ? parseEntraAuthority(authority) : undefined,
+    issuer: kind === 'rfc8705' ? readIssuer(authority) : undefined,
+    region,
+    hostOverrides: readHostOverrides(options.hostOverrides),
+    tokenEndpointAuthMethod: method,
+    sendX5C: options.sendX5C ?? false,
+    credentials,
+    cache: options.tokenCache ?? new TokenCache(),
+    pool: new AgentPool(http, readCas(options.ca)),
+    http,
+    now: options.now ?? Date.now,
+  };
+  return new ConfidentialClientImpl(config);
+}

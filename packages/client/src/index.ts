@@ -1,0 +1,33 @@
+export { createConfidentialClient } from './create-confidential-client.js';
+export { entraTokenEndpoint } from './entra-token-endpoint.js';
+export { TokenCache } from './token-cache.js';
+export type { TokenCacheOptions } from './token-cache.js';
+export type { BindingCertificate } from './binding-certificate.js';
+export { ConfidentialClientError, TokenEndpointError, isConfidentialClientError } from './errors.js';
+export type {
+  AnyConfidentialClientError,
+  ClientErrorCode,
+  PreNetworkErrorCode,
+  ResponseErrorCode,
+  TokenEndpointErrorCode,
+  TokenEndpointErrorDetails,
+  TransportErrorCode,
+} from './errors.js';
+export { JWT_BEARER, JWT_POP } from './lib/token-request.js';
+export type {
+  AcquireTokenForClientRequest,
+  AuthenticationResult,
+  CertificateCredential,
+  CertificateProvider,
+  ClientAssertionCallback,
+  ClientCredential,
+  ClientFetchInit,
+  ClientSignedAssertion,
+  ConfidentialClient,
+  ConfidentialClientOptions,
+  CredentialContext,
+  HttpOptions,
+  PemCertificateCredential,
+  PfxCertificateCredential,
+  ResultTokenType,
+} from './types.js';

@@ -1,0 +1,312 @@
+import { decodeJwt } from 'jose';
+import { fetch as undiciFetch, Headers, type Dispatcher, type Response } from 'undici';
+import type { BindingCertificate } from '../binding-certificate.js';
+import { assertMtlsEnvironment, assertTenanted, entraTokenHost, type EntraAuthority } from '../entra-token-endpoint.js';
+import { ConfidentialClientError } from '../errors.js';
+import { cacheKey, type CachedToken, type TokenCache } from '../token-cache.js';
+import type { AcquireTokenForClientRequest, AuthenticationResult, ClientFetchInit, ConfidentialClient, CredentialContext } from '../types.js';
+import type { CredentialLoader, ResolvedCredential } from './credential.js';
+import { discoverRfc8705, type Rfc8705Metadata } from './discovery.js';
+import { sendWithRetry, type AgentPool, type HttpSettings } from './http.js';
+import { normaliseScopes, type NormalisedScopes } from './scopes.js';
+import { signClientAssertion } from './signed-assertion.js';
+import { tokenRequestBody, type ClientAuthentication } from './token-request.js';
+import { parseTokenResponse, type ExpectedTokenType } from './token-response.js';
+
+/** Everything `createConfidentialClient` validated. */
+export interface ClientConfig {
+  readonly clientId: string;
+  readonly authority: string;
+  readonly kind: 'entra' | 'rfc8705';
+  /** Entra only. */
+  readonly entra: EntraAuthority | undefined;
+  /** RFC 8705 only: the issuer identifier. */
+  readonly issuer: URL | undefined;
+  readonly region: string | undefined;
+  readonly hostOverrides: ReadonlyMap<string, URL>;
+  readonly tokenEndpointAuthMethod: 'tls_client_auth' | 'self_signed_tls_client_auth';
+  readonly sendX5C: boolean;
+  readonly credentials: CredentialLoader;
+  readonly cache: TokenCache;
+  readonly pool: AgentPool;
+  readonly http: HttpSettings;
+  readonly now: () => number;
+}
+
+/** How one acquisition will be made, decided before any network call. */
+interface Plan {
+  /** Client authentication; `sign` = a private_key_jwt signed at send time. */
+  readonly auth: ClientAuthentication | { readonly kind: 'sign' };
+  /** Certificate presented on the TLS connection, or null. */
+  readonly connectionCertificate: BindingCertificate | null;
+  /** Certificate of the credential (part of the cache key even when not on the connection). */
+  readonly credentialCertificate: BindingCertificate | null;
+  /** Send `token_type=mtls_pop`. */
+  readonly popParameter: boolean;
+  readonly expected: ExpectedTokenType;
+  readonly requestedType: 'mtls_pop' | 'bearer';
+  /** The certificate the issued token is bound to (the result's `bindingCertificate`). */
+  readonly binding: BindingCertificate | null;
+}
+
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
+
+function toResult(token: CachedToken, source: 'cache' | 'network'): AuthenticationResult {
+  // @see PROTOCOL.md §3 — MSAL's CreateAuthorizationHeader(): `mtls_pop <token>`; RFC 8705/6750 clients use Bearer.
+  const header = `${token.tokenType === 'mtls_pop' ? 'mtls_pop' : 'Bearer'} ${token.accessToken}`;
+  return Object.freeze({
+    accessToken: token.accessToken,
+    tokenType: token.tokenType,
+    expiresOn: new Date(token.expiresAt),
+    scopes: token.scopes,
+    bindingCertificate: token.bindingCertificate,
+    source,
+    tokenEndpoint: token.tokenEndpoint,
+    createAuthorizationHeader: () => header,
+  });
+}
+
+function isReplayable(body: unknown): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof URLSearchParams ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob
+  );
+}
+
+/** @see RFC 6750 §3.1 — the resource says the token is invalid (expired, revoked, or bound to another certificate). */
+function saysInvalidToken(challenge: string | null): boolean {
+  return challenge !== null && /error\s*=\s*"?invalid_token"?/i.test(challenge);
+}
+
+export class ConfidentialClientImpl implements ConfidentialClient {
+  readonly clientId: string;
+  readonly authority: string;
+  readonly #config: ClientConfig;
+  #metadata: Promise<Rfc8705Metadata> | undefined;
+
+  constructor(config: ClientConfig) {
+    this.#config = config;
+    this.clientId = config.clientId;
+    this.authority = config.authority;
+  }
+
+  async acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<AuthenticationResult> {
+    if (typeof request !== 'object' || request === null) throw new TypeError('acquireTokenForClient needs { scopes }');
+    const scopes = normaliseScopes(request.scopes);
+    for (const flag of ['mtlsProofOfPossession', 'forceRefresh'] as const) {
+      if (request[flag] !== undefined && typeof request[flag] !== 'boolean') throw new TypeError(`${flag} must be a boolean`);
+    }
+    const claims = request.claims;
+    if (claims !== undefined) {
+      if (typeof claims !== 'string') throw new TypeError('claims must be a JSON string');
+      try {
+        JSON.parse(claims);
+      } catch {
+        throw new TypeError('claims must be a JSON string');
+      }
+    }
+    const pop = request.mtlsProofOfPossession === true;
+    const config = this.#config;
+    if (config.pool.closed) throw new ConfidentialClientError('client_closed', 'The client has been closed');
+
+    // Pre-network checks that need no credential come first, as in MSAL.
+    if (config.entra !== undefined) {
+      assertTenanted(config.entra);
+      if (pop) assertMtlsEnvironment(config.entra);
+    }
+    const context: CredentialContext = Object.freeze({ clientId: config.clientId, authority: config.authority, scopes: scopes.list, mtlsProofOfPossession: pop });
+    const credential = await config.credentials.resolve(context);
+    const plan = this.#plan(credential, pop);
+
+    const key = cacheKey({
+      environment: config.entra?.host ?? config.issuer?.href ?? '',
+      tenant: config.entra?.tenant ?? '',
+      clientId: config.clientId,
+      scopes: scopes.key,
+      requestedType: plan.requestedType,
+      thumbprint: plan.credentialCertificate?.thumbprint ?? '',
+    });
+    if (request.forceRefresh !== true && claims === undefined) {
+      const cached = config.cache.lookup(key, plan.requestedType, config.now());
+      if (cached !== undefined) return toResult(cached, 'cache');
+    }
+    const acquire = () => this.#acquireFromNetwork(plan, scopes, claims, key);
+    // A claims challenge makes a different request body: it is not shared with plain acquisitions.
+    return claims === undefined ? config.cache.singleFlight(key, acquire) : acquire();
+  }
+
+  /** PROTOCOL.md §4–6: which request this credential and PoP choice make. */
+  #plan(credential: ResolvedCredential, pop: boolean): Plan {
+    const config = this.#config;
+    if (config.kind === 'rfc8705') {
+      if (credential.kind !== 'certificate') throw new ConfidentialClientError('mtls_certificate_not_provided', 'RFC 8705 authorities need a certificate credential');
+      const certificate = credential.certificate;
+      return {
+        auth: { kind: 'tls' },
+        connectionCertificate: certificate,
+        credentialCertificate: certificate,
+        popParameter: false,
+        expected: 'rfc8705',
+        requestedType: pop ? 'mtls_pop' : 'bearer',
+        binding: certificate,
+      };
+    }
+    switch (credential.kind) {
+      case 'certificate':
+        if (pop) {
+          // Vanilla flow: the TLS client certificate is the credential; no client_assertion.
+          const certificate = credential.certificate;
+          return { auth: { kind: 'tls' }, connectionCertificate: certificate, credentialCertificate: certificate, popParameter: true, expected: 'mtls_pop', requestedType: 'mtls_pop', binding: certificate };
+        }
+        return { auth: { kind: 'sign' }, connectionCertificate: null, credentialCertificate: credential.certificate, popParameter: false, expected: 'bearer', requestedType: 'bearer', binding: null };
+      case 'assertion': {
+        const certificate = credential.certificate;
+        if (certificate !== null) {
+          // Leg 2 of the FIC two-leg flow: jwt-pop over mTLS whether or not PoP is requested (PROTOCOL.md §5 matrix).
+          if (!pop && config.entra !== undefined) assertMtlsEnvironment(config.entra);
+          return {
+            auth: { kind: 'jwt-pop', assertion: credential.assertion },
+            connectionCertificate: certificate,
+            credentialCertificate: certificate,
+            popParameter: pop,
+            expected: pop ? 'mtls_pop' : 'bearer',
+            requestedType: pop ? 'mtls_pop' : 'bearer',
+            binding: pop ? certificate : null,
+          };
+        }
+        if (pop) throw new ConfidentialClientError('mtls_certificate_not_provided', 'mTLS PoP needs a certificate: the client assertion came without tokenBindingCertificate');
+        return { auth: { kind: 'jwt-bearer', assertion: credential.assertion }, connectionCertificate: null, credentialCertificate: null, popParameter: false, expected: 'bearer', requestedType: 'bearer', binding: null };
+      }
+      case 'secret':
+        if (pop) throw new ConfidentialClientError('mtls_certificate_not_provided', 'mTLS PoP needs a certificate credential, not a client secret');
+        return { auth: { kind: 'secret', secret: credential.secret }, connectionCertificate: null, credentialCertificate: null, popParameter: false, expected: 'bearer', requestedType: 'bearer', binding: null };
+    }
+  }
+
+  #discover(): Promise<Rfc8705Metadata> {
+    const config = this.#config;
+    if (this.#metadata === undefined) {
+      const issuer = config.issuer as URL;
+      const loading = discoverRfc8705(issuer, config.pool.plain(), config.http, config.now);
+      // A failed discovery is retried by the next acquisition instead of being remembered.
+      loading.catch(() => {
+        if (this.#metadata === loading) this.#metadata = undefined;
+      });
+      this.#metadata = loading;
+    }
+    return this.#metadata;
+  }
+
+  /** `url` with its origin replaced when `hostOverrides` names its host. */
+  #overridden(url: URL): URL {
+    const override = this.#config.hostOverrides.get(url.host);
+    return override === undefined ? url : new URL(`${url.pathname}${url.search}`, override);
+  }
+
+  /** The logical token endpoint (what results report) and where the request really goes (after hostOverrides). */
+  async #endpoints(plan: Plan, pop: boolean): Promise<{ logical: URL; target: URL }> {
+    const config = this.#config;
+    if (config.entra !== undefined) {
+      const host = entraTokenHost(config.entra, { mtls: plan.connectionCertificate !== null, region: config.region });
+      const logical = new URL(`https://${host}/${config.entra.tenant}/oauth2/v2.0/token`);
+      return { logical, target: this.#overridden(logical) };
+    }
+    const metadata = await this.#discover();
+    if (pop && !metadata.boundAccessTokens) {
+      throw new ConfidentialClientError('mtls_pop_not_supported_for_environment', `${metadata.issuer} does not advertise tls_client_certificate_bound_access_tokens`);
+    }
+    if (metadata.authMethods !== undefined && !metadata.authMethods.includes(config.tokenEndpointAuthMethod)) {
+      throw new ConfidentialClientError('invalid_authority_metadata', `${metadata.issuer} does not list ${config.tokenEndpointAuthMethod} in token_endpoint_auth_methods_supported`);
+    }
+    return { logical: metadata.tokenEndpoint, target: metadata.tokenEndpoint };
+  }
+
+  async #acquireFromNetwork(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, key: string): Promise<AuthenticationResult> {
+    const config = this.#config;
+    const { logical, target } = await this.#endpoints(plan, plan.requestedType === 'mtls_pop');
+    const started = config.now();
+    let auth: ClientAuthentication;
+    if (plan.auth.kind === 'sign') {
+      const entra = config.entra as EntraAuthority;
+      // MSAL signs for the authority's own token endpoint, not the regional host. An override of the authority host
+      // stands in for it, so a local authorization server sees its own URL as the audience.
+      const audience = this.#overridden(new URL(`https://${entra.host}/${entra.tenant}/oauth2/v2.0/token`)).href;
+      auth = { kind: 'jwt-bearer', assertion: await signClientAssertion(plan.credentialCertificate as BindingCertificate, { clientId: config.clientId, audience, sendX5C: config.sendX5C, now: started }) };
+    } else {
+      auth = plan.auth;
+    }
+    const secrets = auth.kind === 'jwt-pop' || auth.kind === 'jwt-bearer' ? [auth.assertion] : auth.kind === 'secret' ? [auth.secret] : [];
+    const body = tokenRequestBody(auth, { clientId: config.clientId, scope: scopes.wire, mtlsPop: plan.popParameter, claims });
+    const dispatcher = config.pool.dispatcherFor(plan.connectionCertificate);
+    const response = await sendWithRetry({ url: target, method: 'POST', headers: { ...FORM_HEADERS }, body: body.toString() }, dispatcher, config.http, config.now);
+    const parsed = parseTokenResponse(response, plan.expected, logical.host, secrets, config.now());
+    if (config.kind === 'rfc8705' && plan.requestedType === 'mtls_pop') assertBoundTo(parsed.accessToken, plan.binding as BindingCertificate, logical.host);
+
+    const expiresAt = parsed.expiresIn === undefined ? started : started + parsed.expiresIn * 1000;
+    const token: CachedToken = {
+      accessToken: parsed.accessToken,
+      tokenType: parsed.tokenType,
+      requestedType: plan.requestedType,
+      expiresAt,
+      refreshAt: parsed.expiresIn === undefined ? started : config.cache.refreshAt(started, parsed.expiresIn, parsed.refreshIn),
+      scopes: Object.freeze([...(parsed.scopes ?? scopes.list)]),
+      bindingCertificate: plan.binding,
+      tokenEndpoint: logical.href,
+    };
+    // A token without a lifetime is handed out once and never cached.
+    if (parsed.expiresIn !== undefined) config.cache.store(key, token, config.now());
+    return toResult(token, 'network');
+  }
+
+  dispatcherFor(certificate: BindingCertificate | null): Dispatcher {
+    return this.#config.pool.dispatcherFor(certificate);
+  }
+
+  async fetch(url: string | URL, init: ClientFetchInit): Promise<Response> {
+    if (typeof init !== 'object' || init === null) throw new TypeError('client.fetch needs { scopes }');
+    const { scopes, mtlsProofOfPossession, retryOnInvalidToken, ...rest } = init;
+    const baseHeaders = new Headers(rest.headers);
+    // @see RFC 6750 §2 — one way of sending a token per request; the client owns Authorization here.
+    if (baseHeaders.has('authorization')) throw new TypeError('client.fetch sets Authorization itself; do not pass one');
+    const send = async (forceRefresh: boolean): Promise<Response> => {
+      const result = await this.acquireTokenForClient({ scopes, forceRefresh, ...(mtlsProofOfPossession === undefined ? {} : { mtlsProofOfPossession }) });
+      const headers = new Headers(baseHeaders);
+      headers.set('authorization', result.createAuthorizationHeader());
+      // The bound token only works on a connection presenting its certificate: use that certificate's agent.
+      return undiciFetch(url, { redirect: 'manual', ...rest, headers, dispatcher: this.#config.pool.dispatcherFor(result.bindingCertificate) });
+    };
+    const response = await send(false);
+    if (response.status === 401 && retryOnInvalidToken !== false && isReplayable(rest.body) && saysInvalidToken(response.headers.get('www-authenticate'))) {
+      await response.body?.cancel();
+      return send(true);
+    }
+    return response;
+  }
+
+  async close(): Promise<void> {
+    await this.#config.pool.close();
+  }
+}
+
+/**
+ * RFC 8705 servers answer `Bearer`; when the token is a JWT the client can still see whether it is bound to the
+ * certificate it presented (@see RFC 8705 §3.1). Opaque tokens cannot be checked and are accepted.
+ */
+function assertBoundTo(accessToken: string, certificate: BindingCertificate, host: string): void {
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(accessToken);
+  } catch {
+    return;
+  }
+  const cnf = claims['cnf'];
+  const bound = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
+  if (bound !== certificate.thumbprint) {
+    throw new ConfidentialClientError('token_binding_mismatch', `The token from ${host} is not bound to certificate ${certificate.thumbprint}`);
+  }
+}

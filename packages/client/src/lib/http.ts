@@ -1,0 +1,232 @@
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
+import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
+import { ConfidentialClientError } from '../errors.js';
+import type { HttpOptions } from '../types.js';
+
+export type HttpSettings = Required<HttpOptions>;
+
+const DEFAULTS: HttpSettings = {
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 30_000,
+  maxResponseBytes: 262_144,
+  maxAttempts: 3,
+  retryBaseDelayMs: 250,
+  retryMaxDelayMs: 10_000,
+  maxAgents: 16,
+};
+
+/** Merge and check HTTP options (`TypeError` at client creation for nonsense values). */
+export function httpSettings(options: HttpOptions | undefined): HttpSettings {
+  const settings = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(options ?? {})) {
+    if (!(name in DEFAULTS)) throw new TypeError(`Unknown http option ${name}`);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`http.${name} must be a finite number >= 0`);
+    settings[name as keyof HttpSettings] = value;
+  }
+  if (settings.maxAttempts < 1 || !Number.isInteger(settings.maxAttempts)) throw new TypeError('http.maxAttempts must be an integer >= 1');
+  if (settings.maxAgents < 1 || !Number.isInteger(settings.maxAgents)) throw new TypeError('http.maxAgents must be an integer >= 1');
+  if (settings.maxResponseBytes < 1) throw new TypeError('http.maxResponseBytes must be >= 1');
+  return settings;
+}
+
+/**
+ * undici agents: one without a client certificate, and one per certificate thumbprint (keep-alive connections are
+ * tied to the certificate presented in their handshake, so they can never be shared across certificates).
+ * Server certificates are always verified: against Node's roots plus the configured CAs.
+ */
+export class AgentPool {
+  readonly #settings: HttpSettings;
+  readonly #ca: string[] | undefined;
+  readonly #byThumbprint = new Map<string, Agent>();
+  #plain: Agent | undefined;
+  #closed = false;
+
+  constructor(settings: HttpSettings, extraCas: readonly string[]) {
+    this.#settings = settings;
+    this.#ca = extraCas.length === 0 ? undefined : [...rootCertificates, ...extraCas];
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #agent(tls: Record<string, unknown>): Agent {
+    const connect: Record<string, unknown> = { ...tls, timeout: this.#settings.connectTimeoutMs };
+    if (this.#ca !== undefined) connect['ca'] = this.#ca;
+    return new Agent({
+      connect,
+      keepAliveTimeout: this.#settings.keepAliveTimeoutMs,
+      headersTimeout: this.#settings.headersTimeoutMs,
+      bodyTimeout: this.#settings.bodyTimeoutMs,
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ConfidentialClientError('client_closed', 'The client has been closed');
+  }
+
+  /** The agent for requests without a client certificate. */
+  plain(): Agent {
+    this.#assertOpen();
+    this.#plain ??= this.#agent({});
+    return this.#plain;
+  }
+
+  /** The agent presenting `certificate` as TLS client certificate. */
+  forCertificate(certificate: BindingCertificate): Agent {
+    this.#assertOpen();
+    const existing = this.#byThumbprint.get(certificate.thumbprint);
+    if (existing !== undefined) {
+      this.#byThumbprint.delete(certificate.thumbprint);
+      this.#byThumbprint.set(certificate.thumbprint, existing);
+      return existing;
+    }
+    const material = tlsMaterialOf(certificate);
+    if (material === undefined) throw new ConfidentialClientError('cert_without_private_key', `Certificate ${certificate.thumbprint} has no private key loaded`);
+    const tls =
+      material.kind === 'pem'
+        ? { cert: material.cert, key: material.key, ...(material.passphrase === undefined ? {} : { passphrase: material.passphrase }) }
+        : { pfx: material.pfx, ...(material.passphrase === undefined ? {} : { passphrase: material.passphrase }) };
+    const agent = this.#agent(tls);
+    this.#byThumbprint.set(certificate.thumbprint, agent);
+    while (this.#byThumbprint.size > this.#settings.maxAgents) {
+      const [oldest, old] = this.#byThumbprint.entries().next().value as [string, Agent];
+      this.#byThumbprint.delete(oldest);
+      // close() lets requests already running on the old certificate finish.
+      void old.close().catch(() => undefined);
+    }
+    return agent;
+  }
+
+  /** The agent for `certificate`, or the plain one for `null`. */
+  dispatcherFor(certificate: BindingCertificate | null): Dispatcher {
+    return certificate === null ? this.plain() : this.forCertificate(certificate);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const agents = [...this.#byThumbprint.values(), ...(this.#plain === undefined ? [] : [this.#plain])];
+    this.#byThumbprint.clear();
+    this.#plain = undefined;
+    await Promise.allSettled(agents.map((agent) => agent.close()));
+  }
+}
+
+/** A buffered HTTP response. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+  /** Requests made, retries included. */
+  readonly attempts: number;
+}
+
+export interface HttpRequest {
+  readonly url: URL;
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/** Connection-level failures worth another attempt; TLS verification failures are not (they will fail again). */
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  if (typeof own === 'string') return own;
+  const nested = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof nested === 'string' ? nested : undefined;
+}
+
+/** @see RFC 9110 §10.2.3 — `Retry-After` is delay-seconds or an HTTP-date. Returns ms, or undefined if absent/invalid. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!/ GMT$/.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function backoff(attempt: number, settings: HttpSettings): number {
+  const exponential = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** (attempt - 1));
+  // Jitter spreads the retries of many clients hitting one overloaded server.
+  return Math.round(exponential * (0.5 + Math.random() / 2));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, contentLength: string | string[] | undefined, url: URL): Promise<Buffer> {
+  const tooLarge = () => new ConfidentialClientError('invalid_response', `The response from ${url.host} is larger than ${limit} bytes`);
+  if (typeof contentLength === 'string' && Number(contentLength) > limit) {
+    body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    total += buffer.length;
+    if (total > limit) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Send one request with bounded retries: 429 and 5xx honour `Retry-After` (a delay longer than `retryMaxDelayMs`
+ * ends the retries and returns that response), connection failures back off exponentially with jitter.
+ */
+export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, settings: HttpSettings, now: () => number): Promise<HttpResponse> {
+  for (let attempt = 1; ; attempt++) {
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let body: Buffer;
+    try {
+      const response = await request(http.url, {
+        method: http.method,
+        headers: http.headers,
+        ...(http.body === undefined ? {} : { body: http.body }),
+        dispatcher,
+      });
+      status = response.statusCode;
+      headers = response.headers;
+      body = await readCapped(response.body, settings.maxResponseBytes, headers['content-length'], http.url);
+    } catch (cause) {
+      if (cause instanceof ConfidentialClientError) throw cause;
+      const code = errorCode(cause);
+      if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
+        await sleep(backoff(attempt, settings));
+        continue;
+      }
+      throw new ConfidentialClientError('network_error', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
+    }
+    if ((status === 429 || status >= 500) && attempt < settings.maxAttempts) {
+      const retryAfter = parseRetryAfter(headers['retry-after'], now());
+      const delay = retryAfter ?? backoff(attempt, settings);
+      if (delay <= settings.retryMaxDelayMs) {
+        await sleep(delay);
+        continue;
+      }
+    }
+    return { status, headers, body, attempts: attempt };
+  }
+}

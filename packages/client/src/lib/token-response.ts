@@ -1,0 +1,107 @@
+import { ConfidentialClientError, TokenEndpointError, type TokenEndpointErrorDetails } from '../errors.js';
+import type { ResultTokenType } from '../types.js';
+import { parseRetryAfter, type HttpResponse } from './http.js';
+
+/** What the request asked for: Entra `mtls_pop`, Entra bearer, or an RFC 8705 server (`Bearer` or `N_A`). */
+export type ExpectedTokenType = 'mtls_pop' | 'bearer' | 'rfc8705';
+
+/** The checked fields of a successful token response. */
+export interface TokenResponse {
+  readonly accessToken: string;
+  readonly tokenType: ResultTokenType;
+  /** Seconds; undefined when the server sent none (the token is then not cached). */
+  readonly expiresIn: number | undefined;
+  /** Seconds; Entra's proactive-refresh hint. */
+  readonly refreshIn: number | undefined;
+  /** Granted scopes, when the server listed them. */
+  readonly scopes: readonly string[] | undefined;
+}
+
+const MAX_DESCRIPTION = 1000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Text from the server for an error message: control characters removed, length capped, and anything we sent that
+ * is secret (assertion, client secret) redacted in case a server echoes it.
+ */
+export function sanitiseServerText(text: string, secrets: readonly string[]): string {
+  let clean = text;
+  for (const secret of secrets) if (secret.length >= 8) clean = clean.replaceAll(secret, '[redacted]');
+  // eslint-disable-next-line no-control-regex
+  clean = clean.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}...` : clean;
+}
+
+/** A positive finite number of seconds from a number or a digits-only string (Entra v1 sends strings). */
+function seconds(value: unknown): number | undefined | null {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isFinite(number) && number > 0 ? number : null;
+}
+
+/** Turn a non-200 answer into `oauth_error` (RFC 6749 §5.2 body) or `http_error`. */
+export function tokenEndpointError(response: HttpResponse, host: string, secrets: readonly string[], now: number): TokenEndpointError {
+  const json = parseJson(response.body);
+  const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now);
+  const details: TokenEndpointErrorDetails = { status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  if (isRecord(json) && typeof json['error'] === 'string' && json['error'] !== '') {
+    const error = sanitiseServerText(json['error'], secrets);
+    details.error = error;
+    if (typeof json['error_description'] === 'string') details.error_description = sanitiseServerText(json['error_description'], secrets);
+    if (Array.isArray(json['error_codes'])) details.error_codes = json['error_codes'].filter((code): code is number => Number.isInteger(code));
+    if (typeof json['correlation_id'] === 'string') details.correlation_id = sanitiseServerText(json['correlation_id'], secrets);
+    if (typeof json['trace_id'] === 'string') details.trace_id = sanitiseServerText(json['trace_id'], secrets);
+    const description = details.error_description === undefined ? '' : `: ${details.error_description}`;
+    return new TokenEndpointError('oauth_error', `Token endpoint ${host} answered ${response.status} ${error}${description}`, details);
+  }
+  return new TokenEndpointError('http_error', `Token endpoint ${host} answered HTTP ${response.status} without an OAuth error body`, details);
+}
+
+/**
+ * Check a token endpoint response before anything uses it (SECURITY.md rule 11): status, JSON shape, `access_token`,
+ * `token_type` (PROTOCOL.md §4: missing → `token_type_missing`, other than requested → `token_type_mismatch`),
+ * `expires_in`.
+ */
+export function parseTokenResponse(response: HttpResponse, expected: ExpectedTokenType, host: string, secrets: readonly string[], now: number): TokenResponse {
+  if (response.status !== 200) throw tokenEndpointError(response, host, secrets, now);
+  const json = parseJson(response.body);
+  if (!isRecord(json)) throw new ConfidentialClientError('invalid_response', `The token response from ${host} is not a JSON object`);
+  const accessToken = json['access_token'];
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has no access_token`);
+  }
+  const rawType = json['token_type'];
+  if (rawType === undefined || rawType === null || rawType === '') {
+    throw new ConfidentialClientError('token_type_missing', `The token response from ${host} has no token_type`);
+  }
+  const type = typeof rawType === 'string' ? rawType.toLowerCase() : undefined;
+  let tokenType: ResultTokenType | undefined;
+  // @see RFC 6749 §7.1 — token types are compared case-insensitively.
+  if (expected === 'mtls_pop' && type === 'mtls_pop') tokenType = 'mtls_pop';
+  else if (expected === 'bearer' && type === 'bearer') tokenType = 'Bearer';
+  else if (expected === 'rfc8705' && type === 'bearer') tokenType = 'Bearer';
+  else if (expected === 'rfc8705' && type === 'n_a') tokenType = 'N_A';
+  if (tokenType === undefined) {
+    const shown = typeof rawType === 'string' ? JSON.stringify(sanitiseServerText(rawType, secrets).slice(0, 40)) : typeof rawType;
+    const wanted = expected === 'mtls_pop' ? 'mtls_pop' : expected === 'bearer' ? 'Bearer' : 'Bearer or N_A';
+    throw new ConfidentialClientError('token_type_mismatch', `The token response from ${host} has token_type ${shown}, expected ${wanted}`);
+  }
+  const expiresIn = seconds(json['expires_in']);
+  if (expiresIn === null) throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid expires_in`);
+  // refresh_in only moves a refresh earlier; an unusable value is ignored rather than trusted.
+  const refreshIn = seconds(json['refresh_in']) ?? undefined;
+  const scope = json['scope'];
+  const scopes = typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/ +/) : undefined;
+  return { accessToken, tokenType, expiresIn, refreshIn, scopes };
+}

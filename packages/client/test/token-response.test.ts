@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isConfidentialClientError, TokenEndpointError, type ConfidentialClient } from '../src/index.js';
+import { entraLike, type Responder } from './support/recording-server.js';
+import { GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+
+let fx: WireFixture;
+let client: ConfidentialClient;
+beforeAll(async () => {
+  fx = await startWireFixture();
+  client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
+});
+afterAll(() => fx.close());
+
+async function acquireWith(responder: Responder, pop = true, target = client): Promise<unknown> {
+  fx.mtls.respond(responder);
+  fx.plain.respond(responder);
+  try {
+    return await target.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: pop, forceRefresh: true });
+  } catch (error) {
+    return error;
+  } finally {
+    fx.mtls.respond(entraLike);
+    fx.plain.respond(entraLike);
+  }
+}
+
+describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () => {
+  it('token_type_missing when the response has no token_type', async () => {
+    const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', expires_in: 3600 } }));
+    expect(error).toMatchObject({ errorCode: 'token_type_missing' });
+    expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
+  });
+
+  it('token_type_mismatch when a PoP request gets a Bearer token', async () => {
+    const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', token_type: 'Bearer', expires_in: 3600 } }));
+    expect(error).toMatchObject({ errorCode: 'token_type_mismatch', code: 'token_type_mismatch' });
+    expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
+  });
+
+  it.each(['pop', 'DPoP', 'mtls_pop ', 7])('token_type_mismatch for token_type %j on a PoP request', async (tokenType) => {
+    expect(await acquireWith(() => ({ body: { access_token: 'a', token_type: tokenType, expires_in: 3600 } }))).toMatchObject({ errorCode: 'token_type_mismatch' });
+  });
+
+  it('token_type is compared case-insensitively (MTLS_POP is accepted)', async () => {
+    const result = await acquireWith(() => ({ body: { access_token: 'a', token_type: 'MTLS_POP', expires_in: 3600 } }));
+    expect(result).toMatchObject({ tokenType: 'mtls_pop', accessToken: 'a' });
+  });
+
+  it('token_type_mismatch when a bearer request gets an mtls_pop token', async () => {
+    const bearerClient = fx.client({ credential: { clientAssertion: 'x.y.z' } });
+    const error = await acquireWith(() => ({ body: { access_token: 'a', token_type: 'mtls_pop', expires_in: 3600 } }), false, bearerClient);
+    expect(error).toMatchObject({ errorCode: 'token_type_mismatch' });
+  });
+
+  it.each([
+    ['not JSON', { body: '<html>hello</html>' }],
+    ['a JSON array', { body: '[]' }],
+    ['no access_token', { body: { token_type: 'mtls_pop', expires_in: 3600 } }],
+    ['a non-string access_token', { body: { access_token: 1, token_type: 'mtls_pop', expires_in: 3600 } }],
+    ['a negative expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: -5 } }],
+    ['a non-numeric expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: '1e9' } }],
+  ])('invalid_response for %s', async (_label, reply) => {
+    expect(await acquireWith(() => reply)).toMatchObject({ errorCode: 'invalid_response' });
+  });
+
+  it('expires_in as a digits-only string is accepted (Entra v1 style)', async () => {
+    const result = (await acquireWith(() => ({ body: { access_token: 'a', token_type: 'mtls_pop', expires_in: '3600' } }))) as { expiresOn: Date };
+    expect(result.expiresOn.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+
+  it('a response larger than maxResponseBytes is refused', async () => {
+    const small = fx.client({ credential: pem(fx.pki.clients['client-a']!), http: { maxResponseBytes: 1024 } });
+    const error = await acquireWith(() => ({ body: { access_token: 'x'.repeat(5000), token_type: 'mtls_pop', expires_in: 3600 } }), true, small);
+    expect(error).toMatchObject({ errorCode: 'invalid_response' });
+  });
+});
+
+describe("the server's OAuth errors", () => {
+  it('are surfaced with error, error_description, error_codes and status', async () => {
+    const error = await acquireWith(() => ({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: 'AADSTS700027: Client assertion failed signature validation.\r\nTrace ID: abc',
+        error_codes: [700027, 'x'],
+        correlation_id: 'c0ffee',
+        trace_id: 'abc',
+      },
+    }));
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(isConfidentialClientError(error)).toBe(true);
+    const typed = error as TokenEndpointError;
+    expect(typed.code).toBe('oauth_error');
+    expect(typed.status).toBe(401);
+    expect(typed.error).toBe('invalid_client');
+    expect(typed.error_description).toBe('AADSTS700027: Client assertion failed signature validation. Trace ID: abc');
+    expect(typed.error_codes).toEqual([700027]);
+    expect(typed.correlation_id).toBe('c0ffee');
+    expect(typed.message).toContain('invalid_client');
+    expect(typed.message).not.toMatch(/[\r\n]/);
+  });
+
+  it('SECURITY 11: an assertion echoed by the server is redacted from the error', async () => {
+    const assertion = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJsZWcxIn0.c2lnbmF0dXJl';
+    const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
+    const error = (await acquireWith(
+      (request) => ({ status: 400, body: { error: 'invalid_grant', error_description: `bad assertion ${request.form['client_assertion']}` } }),
+      true,
+      leg2,
+    )) as TokenEndpointError;
+    expect(error.code).toBe('oauth_error');
+    expect(error.message).not.toContain(assertion);
+    expect(error.error_description).not.toContain(assertion);
+    expect(error.error_description).toContain('[redacted]');
+  });
+
+  it('an error status without an OAuth body is http_error', async () => {
+    const error = await acquireWith(() => ({ status: 403, body: 'forbidden' }));
+    expect(error).toMatchObject({ code: 'http_error', status: 403 });
+  });
+
+  it('SECURITY 11: no private key material in any error message', async () => {
+    const issued = fx.pki.clients['client-a']!;
+    const keyBody = issued.key.split('\n')[1]!;
+    const errors: unknown[] = [
+      await acquireWith(() => ({ status: 400, body: { error: 'invalid_request' } })),
+      await acquireWith(() => ({ body: { access_token: 'a' } })),
+      await fx.client({ credential: { certificate: issued.cert, privateKey: fx.pki.clients['client-b']!.key } }).acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true }).catch((e: unknown) => e),
+    ];
+    for (const error of errors) {
+      expect(isConfidentialClientError(error)).toBe(true);
+      const text = `${(error as Error).message} ${JSON.stringify(error)} ${String((error as Error).stack)}`;
+      expect(text).not.toContain(keyBody);
+      expect(text).not.toContain('PRIVATE KEY');
+    }
+  });
+});
