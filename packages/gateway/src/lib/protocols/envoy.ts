@@ -1,0 +1,30 @@
+import type { ServerResponse } from 'node:http';
+import type { IdentityHeaderValues } from '../identity.js';
+import { denyDirectly, originForm, presentIdentityHeaders, send, type ProtocolAdapter } from './shared.js';
+
+/** Path prefix of the Envoy endpoint: `http_service.path_prefix`; Envoy appends the original path. */
+export const ENVOY_PATH_PREFIX = '/auth/envoy';
+/** Envoy removes the headers listed here from the upstream request when the answer is 200. */
+const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
+/**
+ * Envoy `ext_authz` with an `http_service`: the check request carries the original method, the original path
+ * behind the prefix, and the allowed headers. 200 allows (headers matched by `allowed_upstream_headers` are set on
+ * the upstream request); any other status is sent to the client with its body and headers — except 5xx, which
+ * Envoy turns into `status_on_error` (403 unless configured).
+ */
+export const envoyProtocol: ProtocolAdapter = {
+  name: 'envoy',
+  originalUrl(req) {
+    const rest = (req.url ?? '').slice(ENVOY_PATH_PREFIX.length);
+    return rest.startsWith('?') ? `/${rest}` : originForm(rest);
+  },
+  allow(res: ServerResponse, identity: IdentityHeaderValues) {
+    const present = presentIdentityHeaders(identity);
+    // allowed_upstream_headers only overwrites what the answer contains: identity headers this token has no value
+    // for are removed explicitly, so a client-sent copy cannot reach the upstream.
+    const absent = Object.keys(identity).filter((name) => !(name in present));
+    send(res, 200, absent.length > 0 ? { ...present, [HEADERS_TO_REMOVE]: absent.join(',') } : present);
+  },
+  deny: denyDirectly,
+};

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseConfig, type CertboundConfig } from '@certbound/core';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
+
+/** The gateway's own settings: the optional `"gateway"` member of the CONFIG.md file (an extension of the format). */
+export interface GatewaySettings {
+  /** Names of the identity headers handed to the proxy. Default: `x-certbound-subject`, `x-certbound-client-id`, … */
+  identityHeaders?: Partial<IdentityHeaderNames>;
+}
+
+/** A CONFIG.md file as the gateway reads it. */
+export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
+
+const SETTINGS = new Set(['identityHeaders']);
+
+/** Validate the `"gateway"` member; a TypeError names the field. */
+export function parseGatewaySettings(value: unknown): GatewaySettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('certbound config: gateway must be an object');
+  for (const key of Object.keys(value)) {
+    if (!SETTINGS.has(key)) throw new TypeError(`certbound config: unknown field gateway.${key}`);
+  }
+  const settings: GatewaySettings = {};
+  const identityHeaders = (value as Record<string, unknown>)['identityHeaders'];
+  if (identityHeaders !== undefined) {
+    settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'certbound config: gateway.identityHeaders');
+  }
+  return settings;
+}
+
+/**
+ * Parse a CONFIG.md document for the gateway (relative paths resolve against `baseDir`): the shared fields through
+ * core's `parseConfig`, plus the gateway's own `"gateway"` member.
+ */
+export function parseGatewayConfig(json: unknown, baseDir: string): GatewayConfig {
+  const config: GatewayConfig = parseConfig(json, baseDir, { allowFields: ['gateway'] });
+  const settings = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['gateway'] : undefined;
+  if (settings !== undefined) config.gateway = parseGatewaySettings(settings);
+  return config;
+}
+
+/** Read and validate the CONFIG.md file at `path` (what `--config` and `CERTBOUND_CONFIG` name). */
+export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`certbound config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new TypeError(`certbound config: ${file} is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  return parseGatewayConfig(json, dirname(file));
+}

@@ -1,0 +1,153 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { LevelWithSilent, Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import type { GatewayConfig } from './load-gateway-config.js';
+import { createAuthorizer } from './lib/authorize.js';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
+import { createDefaultLogger, isLogLevel } from './lib/logger.js';
+import { createGatewayMetrics } from './lib/metrics.js';
+import { createRouter } from './lib/router.js';
+
+export interface StartGatewayOptions {
+  /** Identity header names; override the config file's `gateway.identityHeaders`. Default `x-certbound-*`. */
+  identityHeaders?: Partial<IdentityHeaderNames>;
+  /** A pino logger to use. Default: a new one writing JSON lines to stderr at `logLevel`. */
+  logger?: Logger;
+  /** Level of the default logger (ignored with `logger`). Default "info"; tests use "silent". */
+  logLevel?: LevelWithSilent;
+  /** Export Node.js process metrics (heap, event loop, GC) on /metrics. Default true. */
+  processMetrics?: boolean;
+  /** Largest request header section accepted, in bytes. Default 65536 (a long token plus a certificate header). */
+  maxHeaderBytes?: number;
+  /** How long `close()` lets in-flight requests finish before cutting connections, in ms. Default 500. */
+  shutdownGraceMs?: number;
+  /** Verifier options that override those derived from the config (e.g. `currentTime` in tests). Default none. */
+  verifierOptions?: Partial<Omit<VerifierOptions, 'certificateSource'>>;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  /** The verifier every endpoint shares. */
+  readonly verifier: Verifier;
+  /** The Prometheus registry behind /metrics. */
+  readonly metrics: Registry;
+  readonly server: Server;
+  /** Stop accepting, let in-flight requests finish (up to `shutdownGraceMs`), close the verifier. Idempotent. */
+  close(): Promise<void>;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${field} must be a non-negative integer`);
+  return value;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return host === '::' ? '[::1]' : '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Start the authorization service described by a CONFIG.md config: nginx `auth_request` at `/auth/nginx`, Envoy
+ * `ext_authz` (HTTP service) under `/auth/envoy`, Traefik ForwardAuth at `/auth/traefik`, plus `/healthz` and
+ * `/metrics`. The config's certificate source must be a header source with trusted proxies: the gateway sees the
+ * client certificate only as the proxy forwards it.
+ */
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
+  const source = config.certificateSource;
+  if (source?.type !== 'header') {
+    // The gateway's peer is the proxy: a TLS source would read the proxy's certificate, never the client's.
+    throw new TypeError('certbound gateway: certificateSource.type must be "header" (with the proxy in trustedProxies)');
+  }
+  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) throw new TypeError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent`);
+  const identityHeaders = resolveIdentityHeaderNames({ ...config.gateway?.identityHeaders, ...options.identityHeaders });
+  const maxHeaderSize = positiveInteger(options.maxHeaderBytes, 65_536, 'maxHeaderBytes');
+  const graceMs = positiveInteger(options.shutdownGraceMs, 500, 'shutdownGraceMs');
+  const logger = options.logger ?? createDefaultLogger(options.logLevel ?? 'info');
+  const metrics = createGatewayMetrics(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics });
+
+  const base = verifierOptionsFromConfig(config);
+  const userOnEvent = options.verifierOptions?.onEvent;
+  const verifier = createVerifier({
+    ...base,
+    ...options.verifierOptions,
+    certificateSource: source,
+    onEvent(event: VerifierEvent) {
+      if (event.type === 'untrusted-proxy-header') {
+        metrics.countUntrustedHeader();
+        // @see SECURITY.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
+        logger.warn({ peer: event.remoteAddress }, 'certificate header from an untrusted peer ignored');
+      } else if (event.type === 'report-only') {
+        logger.warn({ code: event.code, subject: event.subject, thumbprint: event.thumbprint }, 'report-only: binding policy "required" would refuse this request');
+      }
+      userOnEvent?.(event);
+    },
+  });
+
+  let closing = false;
+  const authorizer = createAuthorizer({ verifier, identityHeaders, requiredScopes: config.requiredScopes, requiredRoles: config.requiredRoles, logger });
+  const listener = createRouter({ authorizer, metrics, logger, isClosing: () => closing });
+  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 };
+  const tls = config.tls;
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          ...serverOptions,
+          cert: tls.cert,
+          key: tls.key,
+          // Over TLS the gateway's client is the proxy; verifyClientCertificate makes it prove who it is.
+          requestCert: tls.verifyClientCertificate,
+          rejectUnauthorized: tls.verifyClientCertificate,
+          ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+        },
+        listener,
+      )
+    : createHttpServer(serverOptions, listener);
+  // Malformed HTTP (including a header section over maxHeaderBytes) is left to Node's own handling: 400 or 431,
+  // then the socket is closed; nothing reaches the process as an exception.
+
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(config.listen.port, config.listen.host, () => {
+        server.off('error', reject);
+        resolvePromise();
+      });
+    });
+  } catch (error) {
+    await verifier.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `${tls ? 'https' : 'http'}://${urlHost(config.listen.host)}:${port}`;
+  logger.info({ url, certificateSource: { format: source.format, header: source.header, trustedProxies: source.trustedProxies } }, 'gateway listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    verifier,
+    metrics: metrics.registry,
+    server,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        cut.unref();
+        await stopped;
+        clearTimeout(cut);
+        await verifier.close();
+        logger.info('gateway stopped');
+      })();
+      return closed;
+    },
+  };
+}
