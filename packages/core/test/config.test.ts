@@ -1,0 +1,217 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDevPki, writeDevPki, type DevPki } from '@certbound/dev-pki';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config.js';
+
+const JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256' };
+
+let pki: DevPki;
+let dir: string;
+
+/** A minimal valid document: relative PEM paths, resolved against `dir`. */
+function base(): Record<string, unknown> {
+  return {
+    listen: { port: 0 },
+    tls: { cert: 'pki/server.crt', key: 'pki/server.key' },
+    issuer: 'https://issuer.test',
+    audience: 'api://test',
+    jwks: { keys: [JWK] },
+    algorithms: ['ES256'],
+  };
+}
+
+function refusal(document: unknown): string {
+  try {
+    parseConfig(document, dir);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('the document was accepted');
+}
+
+beforeAll(async () => {
+  pki = await createDevPki({ clients: ['client-a'] });
+  dir = await mkdtemp(join(tmpdir(), 'certbound-config-'));
+  await writeDevPki(pki, join(dir, 'pki'));
+  await writeFile(join(dir, 'jwks.json'), JSON.stringify({ keys: [JWK] }));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('CONFIG.md: loading', () => {
+  it('applies the documented defaults: listen 127.0.0.1, verifyClientCertificate false, no guards', () => {
+    const config = parseConfig({ ...base(), listen: undefined }, dir);
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(config.tls?.verifyClientCertificate).toBe(false);
+    expect(config.requiredScopes).toEqual([]);
+    expect(config.requiredRoles).toEqual([]);
+    expect(config.binding).toBeUndefined();
+  });
+
+  it('resolves relative PEM paths against the config file folder, not the working directory', async () => {
+    const nested = join(dir, 'nested');
+    await mkdir(nested, { recursive: true });
+    const file = join(nested, 'certbound.json');
+    await writeFile(file, JSON.stringify({ ...base(), tls: { cert: '../pki/server.crt', key: '../pki/server.key', ca: '../pki/ca.crt', verifyClientCertificate: true } }));
+    const config = await loadConfig(file);
+    expect(config.tls?.cert).toBe(pki.server.cert);
+    expect(config.tls?.key).toBe(pki.server.key);
+    expect(config.tls?.ca).toBe(pki.ca.cert);
+    expect(config.tls?.verifyClientCertificate).toBe(true);
+  });
+
+  it('accepts every field of the CONFIG.md example', () => {
+    const config = parseConfig(
+      {
+        listen: { host: '127.0.0.1', port: 8443 },
+        tls: { cert: 'pki/server.crt', key: 'pki/server.key', verifyClientCertificate: false, ca: 'pki/ca.crt' },
+        issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+        audience: 'api://my-api',
+        jwksUri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
+        jwksCa: 'pki/ca.crt',
+        algorithms: ['RS256', 'ES256'],
+        tokenTypes: ['at+jwt', 'application/at+jwt', 'JWT'],
+        clockToleranceSeconds: 30,
+        binding: 'required',
+        schemes: ['Bearer', 'mtls_pop'],
+        certificateSource: { type: 'header', format: 'nginx', header: 'x-ssl-client-cert', trustedProxies: ['127.0.0.1/32', '::1/128'] },
+        requiredScopes: ['api.read'],
+        requiredRoles: ['Api.Reader'],
+      },
+      dir,
+    );
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8443 });
+    expect(config.jwksCa).toBe(pki.ca.cert);
+    expect(config.certificateSource).toEqual({ type: 'header', format: 'nginx', header: 'x-ssl-client-cert', trustedProxies: ['127.0.0.1/32', '::1/128'] });
+    expect(config.requiredScopes).toEqual(['api.read']);
+    expect(config.requiredRoles).toEqual(['Api.Reader']);
+  });
+
+  it('reads a JWKS from a file named by a relative path (extension)', () => {
+    expect(parseConfig({ ...base(), jwks: 'jwks.json' }, dir).jwks).toEqual({ keys: [JWK] });
+  });
+
+  it('accepts inline PEM text (extension)', () => {
+    const config = parseConfig({ ...base(), tls: { cert: pki.server.cert, key: pki.server.key } }, dir);
+    expect(config.tls?.cert).toBe(pki.server.cert);
+  });
+
+  it('leaves fields a caller declares (allowFields) to that caller', () => {
+    const document = { ...base(), upstream: 'http://127.0.0.1:9' };
+    expect(refusal(document)).toMatch(/unknown field upstream/);
+    expect(parseConfig(document, dir, { allowFields: ['upstream'] })).not.toHaveProperty('upstream');
+  });
+
+  it('loadConfig refuses a file that is not JSON, naming the file', async () => {
+    const file = join(dir, 'broken.json');
+    await writeFile(file, '{ "issuer": ');
+    await expect(loadConfig(file)).rejects.toThrow(/broken\.json is not valid JSON/);
+    await expect(loadConfig(join(dir, 'absent.json'))).rejects.toThrow(/cannot read .*absent\.json \(ENOENT\)/);
+  });
+});
+
+describe('CONFIG.md: unknown fields and wrong types are refused naming the field', () => {
+  const cases: Array<[string, (d: Record<string, unknown>) => unknown, RegExp]> = [
+    ['an unknown top-level field', (d) => ({ ...d, issuers: 'x' }), /unknown field issuers/],
+    ['an unknown listen field', (d) => ({ ...d, listen: { port: 0, address: '0.0.0.0' } }), /unknown field listen\.address/],
+    ['an unknown tls field', (d) => ({ ...d, tls: { ...(d['tls'] as object), rejectUnauthorized: false } }), /unknown field tls\.rejectUnauthorized/],
+    ['an unknown certificateSource field', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1'], trustAll: true } }), /unknown field certificateSource\.trustAll/],
+    ['an unknown field on the tls source', (d) => ({ ...d, certificateSource: { type: 'tls', header: 'x' } }), /unknown field certificateSource\.header/],
+    ['a document that is not an object', () => [], /must be an object/],
+    ['issuer missing', (d) => ({ ...d, issuer: undefined }), /issuer must be set/],
+    ['issuer of the wrong type', (d) => ({ ...d, issuer: 42 }), /issuer must be an array of strings, got number 42/],
+    ['an empty issuer list', (d) => ({ ...d, issuer: [] }), /issuer must be a non-empty array/],
+    ['audience of the wrong type', (d) => ({ ...d, audience: { id: 'x' } }), /audience must be/],
+    ['an audience list with a non-string', (d) => ({ ...d, audience: ['a', 7] }), /audience\[1\] must be a non-empty string/],
+    ['algorithms missing', (d) => ({ ...d, algorithms: undefined }), /algorithms must be set/],
+    ['an empty algorithm list', (d) => ({ ...d, algorithms: [] }), /algorithms must be a non-empty array/],
+    ['SECURITY 1: HS256 in the allow-list', (d) => ({ ...d, algorithms: ['ES256', 'HS256'] }), /algorithms\[1\] must be one of/],
+    ['SECURITY 1: none in the allow-list', (d) => ({ ...d, algorithms: ['none'] }), /algorithms\[0\] must be one of/],
+    ['neither jwks nor jwksUri', (d) => ({ ...d, jwks: undefined }), /jwks must be given, or jwksUri/],
+    ['both jwks and jwksUri', (d) => ({ ...d, jwksUri: 'https://issuer.test/keys' }), /jwks must be given, or jwksUri, but not both/],
+    ['SECURITY 2: a JWKS over plain http', (d) => ({ ...d, jwks: undefined, jwksUri: 'http://issuer.test/keys' }), /jwksUri must be an https URL/],
+    ['a jwksUri that is no URL', (d) => ({ ...d, jwks: undefined, jwksUri: 'keys.json' }), /jwksUri must be an absolute https URL/],
+    ['jwksCa without jwksUri', (d) => ({ ...d, jwksCa: 'pki/ca.crt' }), /jwksCa must be used only with jwksUri/],
+    ['an empty JWKS', (d) => ({ ...d, jwks: { keys: [] } }), /jwks\.keys must be a non-empty array/],
+    ['a JWK without kty', (d) => ({ ...d, jwks: { keys: [{ kid: 'x' }] } }), /jwks\.keys\[0\]\.kty must be a non-empty string/],
+    ['a port out of range', (d) => ({ ...d, listen: { port: 70000 } }), /listen\.port must be an integer from 0 to 65535/],
+    ['a port given as a string', (d) => ({ ...d, listen: { port: '8443' } }), /listen\.port must be an integer/],
+    ['a host of the wrong type', (d) => ({ ...d, listen: { host: 127 } }), /listen\.host must be a non-empty string/],
+    ['verifyClientCertificate as a string', (d) => ({ ...d, tls: { ...(d['tls'] as object), verifyClientCertificate: 'yes' } }), /tls\.verifyClientCertificate must be true or false/],
+    ['verifyClientCertificate true without a CA', (d) => ({ ...d, tls: { ...(d['tls'] as object), verifyClientCertificate: true } }), /tls\.ca must be set when/],
+    ['a missing certificate file', (d) => ({ ...d, tls: { cert: 'pki/nope.crt', key: 'pki/server.key' } }), /tls\.cert: cannot read .*nope\.crt \(ENOENT\)/],
+    ['a certificate where the key belongs', (d) => ({ ...d, tls: { cert: 'pki/server.crt', key: 'pki/server.crt' } }), /tls\.key is not a PEM private key/],
+    ['a key where the certificate belongs', (d) => ({ ...d, tls: { cert: 'pki/server.key', key: 'pki/server.key' } }), /tls\.cert is not a PEM certificate/],
+    ['a binding policy that does not exist', (d) => ({ ...d, binding: 'off' }), /binding must be one of "required", "if-present", "report-only"/],
+    ['a scheme with a space', (d) => ({ ...d, schemes: ['Bearer x'] }), /schemes\[0\] must be an RFC 9110 token/],
+    ['an empty scheme list', (d) => ({ ...d, schemes: [] }), /schemes must be a non-empty array/],
+    ['a negative clock tolerance', (d) => ({ ...d, clockToleranceSeconds: -1 }), /clockToleranceSeconds must be a number/],
+    ['a clock tolerance given as a string', (d) => ({ ...d, clockToleranceSeconds: '30' }), /clockToleranceSeconds must be a number/],
+    ['a certificate source of unknown type', (d) => ({ ...d, certificateSource: { type: 'cookie' } }), /certificateSource\.type must be one of "tls", "header"/],
+    ['a header source of unknown format', (d) => ({ ...d, certificateSource: { type: 'header', format: 'apache', trustedProxies: ['127.0.0.1'] } }), /certificateSource\.format must be one of/],
+    ['SECURITY 7: a header source without trustedProxies', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx' } }), /certificateSource\.trustedProxies must be a non-empty array of CIDRs/],
+    ['SECURITY 7: an empty trustedProxies list', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx', trustedProxies: [] } }), /certificateSource\.trustedProxies must list at least one CIDR/],
+    ['SECURITY 7: a malformed CIDR', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/33'] } }), /certificateSource\.trustedProxies\[0\]/],
+    ['SECURITY 7: trustedProxies as a string', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx', trustedProxies: '127.0.0.1/32' } }), /certificateSource\.trustedProxies must be an array/],
+    ['a header name with a colon', (d) => ({ ...d, certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1'], header: 'x-cert:' } }), /certificateSource\.header must be an HTTP header name/],
+    ['requiredScopes as a string', (d) => ({ ...d, requiredScopes: 'api.read' }), /requiredScopes must be an array of strings/],
+    ['requiredRoles with an empty role', (d) => ({ ...d, requiredRoles: [''] }), /requiredRoles\[0\] must be a non-empty string/],
+    ['plain HTTP with the TLS source and required binding', (d) => ({ ...d, tls: undefined }), /tls must be set unless certificateSource\.type is "header"/],
+  ];
+  for (const [name, mutate, message] of cases) {
+    it(`refuses ${name}`, () => {
+      expect(refusal(mutate(base()))).toMatch(message);
+    });
+  }
+
+  it('refuses with a TypeError for wrong types', () => {
+    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(TypeError);
+  });
+});
+
+describe('CONFIG.md → verifier options', () => {
+  it('maps every verifier field and leaves listen, tls and the guards out', () => {
+    const config = parseConfig(
+      {
+        ...base(),
+        jwks: undefined,
+        jwksUri: 'https://issuer.test/keys',
+        jwksCa: 'pki/ca.crt',
+        tokenTypes: ['JWT'],
+        clockToleranceSeconds: 5,
+        binding: 'if-present',
+        schemes: ['mtls_pop'],
+        certificateSource: { type: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.0/8'] },
+        requiredScopes: ['s'],
+        requiredRoles: ['r'],
+        requiredClaims: ['tid'],
+        maxTokenLength: 4096,
+        realm: 'api',
+      },
+      dir,
+    );
+    expect(verifierOptionsFromConfig(config)).toEqual({
+      issuer: 'https://issuer.test',
+      audience: 'api://test',
+      algorithms: ['ES256'],
+      jwksUri: 'https://issuer.test/keys',
+      jwksOptions: { ca: pki.ca.cert },
+      tokenTypes: ['JWT'],
+      clockToleranceSeconds: 5,
+      binding: 'if-present',
+      schemes: ['mtls_pop'],
+      certificateSource: { type: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.0/8'] },
+      requiredClaims: ['tid'],
+      maxTokenLength: 4096,
+      realm: 'api',
+    });
+  });
+
+  it('passes a static JWKS through and leaves defaults to the verifier', () => {
+    expect(verifierOptionsFromConfig(parseConfig(base(), dir))).toEqual({ issuer: 'https://issuer.test', audience: 'api://test', algorithms: ['ES256'], jwks: { keys: [JWK] } });
+  });
+});

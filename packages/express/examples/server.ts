@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { certbound, requireScopes } from '@certbound/express';
+
+const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+const jwksCa = process.env['JWKS_CA']; // only for a private authority
+
+const app = express();
+
+// Every request needs a valid access token bound to the TLS client certificate it arrives with (RFC 8705).
+app.use(
+  certbound({
+    issuer: env('ISSUER', 'https://login.microsoftonline.com/{tenantid}/v2.0'),
+    audience: env('AUDIENCE', 'api://my-api'),
+    algorithms: ['RS256', 'ES256'],
+    tokenTypes: ['at+jwt', 'application/at+jwt', 'JWT'],
+    jwksUri: env('JWKS_URI', 'https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+    ...(jwksCa ? { jwksOptions: { ca: readFileSync(jwksCa, 'utf8') } } : {}),
+  }),
+);
+app.get('/orders', requireScopes('api.read'), (req, res) => {
+  res.json({ subject: req.auth?.claims.sub, thumbprint: req.auth?.thumbprint });
+});
+
+const server = createServer(
+  {
+    cert: readFileSync(env('TLS_CERT', 'server.crt')),
+    key: readFileSync(env('TLS_KEY', 'server.key')),
+    requestCert: true, // ask every client for the certificate its tokens are bound to
+    rejectUnauthorized: false, // RFC 8705 §6.2: self-signed client certificates are fine, the binding decides
+  },
+  app,
+);
+server.listen(Number(env('PORT', '8443')), '127.0.0.1', () => {
+  console.log(`listening on https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});
+process.once('SIGTERM', () => server.close());

@@ -1,0 +1,46 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { refuse } from './lib/refuse.js';
+import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+
+declare global {
+  // Express's own extension point for request properties is this global namespace.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by certbound(): the verified token, its claims and the request's certificate thumbprint. */
+      auth?: VerifySuccess;
+    }
+  }
+}
+
+/** The middleware, carrying the verifier it uses (close it on shutdown when the middleware created it). */
+export type CertboundHandler = RequestHandler & {
+  /** The verifier in use: the one passed in, or the one created from the options. */
+  readonly verifier: Verifier;
+};
+
+/**
+ * Express 4/5 middleware that admits a request only with a valid, certificate-bound access token (RFC 8705 §3).
+ * Accepted: `req.auth` is set and `next()` runs. Refused: the status, `WWW-Authenticate` challenge and JSON body
+ * `{ error, error_description }` come from the verifier. An unexpected internal error goes to `next(err)`.
+ *
+ * @param optionsOrVerifier verifier options (validated now: a TypeError at startup, never on a request), or a
+ *   verifier from `createVerifier` to share one cache between several middleware.
+ */
+export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundHandler {
+  const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
+  function certbound(req: Request, res: Response, next: NextFunction): void {
+    // Two callbacks, not then().catch(): an error thrown after next() must not call next a second time.
+    verifier.verifyRequest(requestInput(req)).then((result) => {
+      if (!result.ok) {
+        refuse(res, result);
+        return;
+      }
+      remember(result, verifier);
+      req.auth = result;
+      next();
+    }, next);
+  }
+  return Object.assign(certbound, { verifier });
+}

@@ -1,0 +1,10 @@
+import type { FastifyReply } from 'fastify';
+import type { VerifyFailure } from '@certbound/core';
+
+/**
+ * Send core's refusal as it is: status, challenge and body all come from the verifier, so every adapter answers a
+ * given request byte-for-byte alike. Returns the reply, as an async hook that has sent one must. @see RFC 6750 §3
+ */
+export function refuse(reply: FastifyReply, failure: VerifyFailure): FastifyReply {
+  return reply.code(failure.status).header('www-authenticate', failure.challenge).send(failure.body);
+}

@@ -1,0 +1,61 @@
+import fastifyPlugin from 'fastify-plugin';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { refuse } from './lib/refuse.js';
+import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+
+/** The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`. */
+export type CertboundHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token (claims, header, certificate thumbprint), or null on routes certbound does not guard. */
+    auth: VerifySuccess | null;
+  }
+  interface FastifyInstance {
+    /** The authentication hook, for per-route use: `{ onRequest: fastify.certbound }`. */
+    certbound: CertboundHook;
+    /** The verifier the plugin uses. */
+    certboundVerifier: Verifier;
+  }
+}
+
+export interface CertboundPluginOptions {
+  /** Verifier options (validated at registration: a TypeError at startup), or a verifier from `createVerifier`. */
+  verifier: VerifierOptions | Verifier;
+  /**
+   * Add the hook to every route of the registering context (`onRequest`). Default true. With false, guard routes
+   * one by one: `{ onRequest: fastify.certbound }`.
+   */
+  global?: boolean;
+}
+
+async function certboundPlugin(fastify: FastifyInstance, options: CertboundPluginOptions): Promise<void> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('@certbound/fastify: options are required');
+  const { verifier, owned } = resolveVerifier(options.verifier, '@certbound/fastify option "verifier"');
+  const global = options.global ?? true;
+  if (typeof global !== 'boolean') throw new TypeError('@certbound/fastify option "global" must be a boolean');
+
+  async function certbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const result = await verifier.verifyRequest(requestInput(request.raw));
+    if (!result.ok) return refuse(reply, result);
+    remember(result, verifier);
+    request.auth = result;
+    return undefined;
+  }
+
+  fastify.decorateRequest('auth', null);
+  fastify.decorate('certbound', certbound);
+  fastify.decorate('certboundVerifier', verifier);
+  if (global) fastify.addHook('onRequest', certbound);
+  // A verifier built from options belongs to this plugin: release its JWKS timers with the server.
+  if (owned) fastify.addHook('onClose', async () => verifier.close());
+}
+
+/**
+ * Fastify 5 plugin admitting requests only with a valid, certificate-bound access token (RFC 8705 §3).
+ * Accepted: `request.auth` is set. Refused: the status, `WWW-Authenticate` challenge and JSON body
+ * `{ error, error_description }` come from the verifier. Not encapsulated (fastify-plugin): the hook and decorators
+ * belong to the context that registers it, so register it inside the plugin that holds the protected routes.
+ */
+export const certbound: FastifyPluginAsync<CertboundPluginOptions> = fastifyPlugin(certboundPlugin, { fastify: '5.x', name: '@certbound/fastify' });

@@ -1,0 +1,39 @@
+import type { Middleware, Next, ParameterizedContext } from 'koa';
+import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { refuse } from './lib/refuse.js';
+import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+
+/** What the middleware adds to `ctx.state`. */
+export interface CertboundState {
+  /** The verified token: claims, JOSE header, the request's certificate thumbprint, scheme and raw token. */
+  auth: VerifySuccess;
+}
+
+/** The middleware, carrying the verifier it uses (close it on shutdown when the middleware created it). */
+export type CertboundMiddleware = Middleware<CertboundState> & {
+  /** The verifier in use: the one passed in, or the one created from the options. */
+  readonly verifier: Verifier;
+};
+
+/**
+ * Koa middleware that admits a request only with a valid, certificate-bound access token (RFC 8705 §3).
+ * Accepted: `ctx.state.auth` is set and the next middleware runs. Refused: the status, `WWW-Authenticate`
+ * challenge and JSON body `{ error, error_description }` come from the verifier, and the chain stops.
+ *
+ * @param optionsOrVerifier verifier options (validated now: a TypeError at startup, never on a request), or a
+ *   verifier from `createVerifier` to share one cache between several middleware.
+ */
+export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundMiddleware {
+  const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
+  async function certbound(ctx: ParameterizedContext<CertboundState>, next: Next): Promise<void> {
+    const result = await verifier.verifyRequest(requestInput(ctx.req));
+    if (!result.ok) {
+      refuse(ctx, result);
+      return;
+    }
+    remember(result, verifier);
+    ctx.state.auth = result;
+    await next();
+  }
+  return Object.assign(certbound, { verifier });
+}
