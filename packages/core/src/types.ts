@@ -90,7 +90,11 @@ export interface VerifierOptions {
   certificateSource?: CertificateSourceOptions;
   /** Longest accepted token in characters. Default 8192. */
   maxTokenLength?: number;
-  /** Verified-token cache. Default `{ maxEntries: 10000 }`; `false` disables it. */
+  /**
+   * Verified-token cache. Default `{ maxEntries: 10000 }`; `false` disables it. Each entry holds the token and its
+   * parsed claims (about 3 × the token length plus ~0.5 KB), so the default cap with typical 1–2 KB tokens is
+   * roughly 30–60 MB at most. Time claims and the binding are re-checked on every hit.
+   */
   cache?: false | { maxEntries?: number };
   /** Optional `realm` parameter in challenges. */
   realm?: string;
@@ -144,6 +148,8 @@ export type ErrorCode =
   | 'ERR_CERTIFICATE_HEADER_INVALID'
   | 'ERR_CERTIFICATE_HEADER_DUPLICATE'
   | 'ERR_CERTIFICATE_HASH_MISMATCH'
+  /** `verifyToken` was given certificate bytes, PEM or a thumbprint that is not well-formed. */
+  | 'ERR_CERTIFICATE_INVALID'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_INSUFFICIENT_ROLE'
   | 'ERR_VERIFICATION_FAILED';
