@@ -15,7 +15,7 @@ import { failure } from './errors.js';
 import { createHeaderCertificateSource } from './sources/header.js';
 import { createTlsCertificateSource } from './sources/tls.js';
 import { createExtractor, isToken68 } from './lib/authorization.js';
-import { decodeBase64url, isCanonicalBase64url } from './lib/base64url.js';
+import { decodeBase64url } from './lib/base64url.js';
 import { bindingProblem, decideBinding, readBinding } from './lib/binding.js';
 import { createCertificateReader } from './lib/certificate-input.js';
 import { checkClaims, checkTimes } from './lib/claims.js';
@@ -24,7 +24,7 @@ import { deepFreeze } from './lib/freeze.js';
 import { createIssuerMatcher } from './lib/issuer.js';
 import type { KeyRecord } from './lib/jwk.js';
 import { parseJsonObject } from './lib/json.js';
-import { createHeaderChecker, normalizeTyp, splitCompact, type CheckedHeader, type CompactParts } from './lib/jws.js';
+import { createHeaderChecker, normalizeTyp, splitCompact, type CheckedHeader } from './lib/jws.js';
 import { createStaticKeyStore, type KeyFailure, type KeyStore } from './lib/key-store.js';
 import { DEFAULTS, resolveOptions } from './lib/options.js';
 import { createRemoteKeyStore } from './lib/remote-key-store.js';
@@ -83,7 +83,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     audiences: new Set(([] as string[]).concat(resolved.audience)),
     requiredClaims: resolved.requiredClaims,
   };
-  const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries);
+  const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries, resolved.cache.maxBytes ?? DEFAULTS.cacheMaxBytes);
   const readCertificate = createCertificateReader();
   const schemeByLowerCase = new Map(schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
 
@@ -135,49 +135,71 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return accept(verified, attempt, decision.report);
   }
 
-  function afterKey(attempt: Attempt, parts: CompactParts, header: CheckedHeader, signature: Buffer, key: KeyRecord | KeyFailure): VerifyResult {
+  /** Everything a fresh verification needs once the structure and the header passed. */
+  interface Parsed {
+    readonly header: CheckedHeader;
+    readonly secondDot: number;
+    readonly payload: Buffer;
+    readonly signature: Buffer;
+  }
+
+  /**
+   * Structure and header, before any key or crypto work: three canonical base64url segments and a JOSE header
+   * that passes every key-independent rule. @see SECURITY.md rule 2
+   */
+  function parse(token: string): Parsed | ErrorCode {
+    const parts = splitCompact(token);
+    if (typeof parts === 'string') return parts;
+    const header = checkHeader(token.slice(0, parts.firstDot));
+    if (typeof header === 'string') return header;
+    const payload = decodeBase64url(token.slice(parts.firstDot + 1, parts.secondDot));
+    if (payload === null || payload.length === 0) return 'ERR_JWT_MALFORMED';
+    const signature = decodeBase64url(token.slice(parts.secondDot + 1));
+    if (signature === null || signature.length === 0) return 'ERR_JWT_MALFORMED';
+    return { header, secondDot: parts.secondDot, payload, signature };
+  }
+
+  function afterKey(attempt: Attempt, parsed: Parsed, key: KeyRecord | KeyFailure): VerifyResult {
     if (typeof key === 'string') return reject(key, attempt);
     const { token } = attempt;
+    const { signature } = parsed;
     if (signature.length !== key.signatureLength) return reject('ERR_SIGNATURE_INVALID', attempt);
     let valid = false;
     try {
       // @see RFC 7515 §5.2 step 8 — the signing input is the ASCII of the two encoded segments and the dot.
-      valid = verify(key.spec.digest, Buffer.from(token.slice(0, parts.secondDot), 'latin1'), key.verifyKey, signature);
+      valid = verify(key.spec.digest, Buffer.from(token.slice(0, parsed.secondDot), 'latin1'), key.verifyKey, signature);
     } catch {
       valid = false;
     }
     if (!valid) return reject('ERR_SIGNATURE_INVALID', attempt);
 
-    const claims = parseJsonObject(Buffer.from(token.slice(parts.firstDot + 1, parts.secondDot), 'base64url'));
+    const claims = parseJsonObject(parsed.payload);
     if (claims === null) return reject('ERR_JWT_MALFORMED', attempt);
     const subject = subjectOf(claims);
     const clientId = clientIdOf(claims);
-    const verifiedFacts: EventFacts = { ...attempt, subject, clientId };
     const times = checkClaims(claims, claimRules);
-    if (typeof times === 'string') return reject(times, verifiedFacts);
+    if (typeof times === 'string') return reject(times, onEvent === undefined ? attempt : { ...attempt, subject, clientId });
     const binding = readBinding(claims);
-    if (binding === 'invalid') return reject('ERR_CNF_INVALID', verifiedFacts);
+    if (binding === 'invalid') return reject('ERR_CNF_INVALID', onEvent === undefined ? attempt : { ...attempt, subject, clientId });
 
-    const verified: VerifiedToken = { claims: deepFreeze(claims), header: header.header, key, times, binding, subject, clientId };
+    const verified: VerifiedToken = { claims: deepFreeze(claims), header: parsed.header.header, key, times, binding, subject, clientId };
     const nowMs = clock();
     if (cache !== null && checkTimes(times, Math.floor(nowMs / 1000), leeway) === null) cache.set(token, verified);
     return conclude(verified, attempt, nowMs);
   }
 
-  /** Full verification of a token that is not in the cache. Structure and header are checked before any key work. */
-  function verifyFresh(attempt: Attempt, nowMs: number): VerifyResult | Promise<VerifyResult> {
-    const { token } = attempt;
-    const parts = splitCompact(token);
-    if (typeof parts === 'string') return reject(parts, attempt);
-    const header = checkHeader(token.slice(0, parts.firstDot));
-    if (typeof header === 'string') return reject(header, attempt);
-    const payloadSegment = token.slice(parts.firstDot + 1, parts.secondDot);
-    if (payloadSegment.length === 0 || !isCanonicalBase64url(payloadSegment)) return reject('ERR_JWT_MALFORMED', attempt);
-    const signature = decodeBase64url(token.slice(parts.secondDot + 1));
-    if (signature === null || signature.length === 0) return reject('ERR_JWT_MALFORMED', attempt);
-    const key = keyStore.resolve(header.alg, header.kid, nowMs);
-    if (key instanceof Promise) return key.then((resolvedKey) => afterKey(attempt, parts, header, signature, resolvedKey));
-    return afterKey(attempt, parts, header, signature, key);
+  /** Full verification of a token that is not in the cache. */
+  function verifyFresh(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    const parsed = parse(attempt.token);
+    if (typeof parsed === 'string') {
+      // A token that parses is made of base64url characters and dots, hence token68. Only a token that does not
+      // parse can break the Authorization syntax, so the (costly) token68 scan runs on this path alone.
+      // @see RFC 6750 §2.1, §3.1 — a malformed request is invalid_request (400), a malformed token invalid_token.
+      return reject(fromHeader && !isToken68(attempt.token) ? 'ERR_AUTHORIZATION_MALFORMED' : parsed, attempt);
+    }
+    const key = keyStore.resolve(parsed.header.alg, parsed.header.kid, nowMs);
+    if (key instanceof Promise) return key.then((resolvedKey) => afterKey(attempt, parsed, resolvedKey));
+    return afterKey(attempt, parsed, key);
   }
 
   function verifyCredentials(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
@@ -192,15 +214,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
           return current.then((stillCurrent) => {
             if (stillCurrent) return conclude(hit, attempt, clock());
             cache.delete(attempt.token);
-            return verifyFresh(attempt, clock());
+            return verifyFresh(attempt, clock(), fromHeader);
           });
         }
         cache.delete(attempt.token);
       }
     }
-    // Cached tokens passed this check already; only misses pay for it.
-    if (fromHeader && !isToken68(attempt.token)) return reject('ERR_AUTHORIZATION_MALFORMED', attempt);
-    return verifyFresh(attempt, nowMs);
+    return verifyFresh(attempt, nowMs, fromHeader);
   }
 
   function lookupCertificate(input: RequestInput): CertificateLookup {

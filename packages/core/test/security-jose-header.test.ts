@@ -17,7 +17,6 @@ import {
   clock,
   createTestKey,
   headerFor,
-  jwksOf,
   signCompact,
   signToken,
   verifierWith,

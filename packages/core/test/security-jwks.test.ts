@@ -3,18 +3,19 @@
 // keys into 503, never into acceptance.
 import { randomUUID } from 'node:crypto';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createVerifier } from '../src/verifier.js';
 import type { Verifier, VerifierOptions, VerifyResult } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
-import { AUDIENCE, ISSUER, NOW, claimsAt, createTestKey, headerFor, signCompact, signToken, type TestKey } from './helpers/tokens.js';
+import { AUDIENCE, ISSUER, NOW, b64url, claimsAt, createTestKey, headerFor, signToken, type TestKey } from './helpers/tokens.js';
 
 let pki: DevPki;
 let k1: TestKey;
 let k2: TestKey;
 let server: JwksServer;
-let now = NOW * 1000;
 const verifiers: Verifier[] = [];
+// Each test owns its clock, so nothing a finished (or timed-out) test still does can move another test's time.
+let time = { now: NOW * 1000 };
 
 beforeAll(async () => {
   [pki, k1, k2] = await Promise.all([createDevPki(), createTestKey('RS256', 'k1'), createTestKey('RS256', 'k2')]);
@@ -23,7 +24,10 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(verifiers.splice(0).map((verifier) => verifier.close()));
   await server?.close();
-  now = NOW * 1000;
+});
+
+beforeEach(() => {
+  time = { now: NOW * 1000 };
 });
 
 afterAll(async () => {
@@ -36,13 +40,14 @@ async function serve(keys: TestKey[]): Promise<JwksServer> {
 }
 
 function remote(options: Partial<VerifierOptions> = {}, jwksOptions: VerifierOptions['jwksOptions'] = {}): Verifier {
+  const clock = time;
   const verifier = createVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: ['RS256'],
     jwksUri: server.url,
     jwksOptions: { ca: pki.ca.cert, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, ...jwksOptions },
-    currentTime: () => now,
+    currentTime: () => clock.now,
     binding: 'if-present',
     ...options,
   });
@@ -54,9 +59,11 @@ function code(result: VerifyResult): string {
   return result.ok ? 'OK' : result.code;
 }
 
-/** A token under a random kid, signed by a key the JWKS does not hold. */
+const FAKE_SIGNATURE = Buffer.alloc(256, 7).toString('base64url');
+
+/** A token under a random kid. The kid is refused before any signature work, so the signature is filler. */
 function randomKidToken(signer: TestKey): string {
-  return signCompact(signer, headerFor(signer, { kid: randomUUID() }), claimsAt());
+  return `${b64url(headerFor(signer, { kid: randomUUID() }))}.${b64url(claimsAt())}.${FAKE_SIGNATURE}`;
 }
 
 describe('SECURITY 3: remote JWKS over HTTPS', () => {
@@ -71,7 +78,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     await serve([k1]);
     const wrongCa = remote({}, { ca: pki.otherCa.cert });
     expect(code(await wrongCa.verifyToken(await signToken(k1), null))).toBe('ERR_JWKS_UNAVAILABLE');
-    const systemRoots = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], jwksUri: server.url, currentTime: () => now });
+    const systemRoots = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], jwksUri: server.url, currentTime: () => time.now });
     verifiers.push(systemRoots);
     const result = await systemRoots.verifyToken(await signToken(k1), null);
     expect(result).toMatchObject({ ok: false, status: 503, error: 'temporarily_unavailable', code: 'ERR_JWKS_UNAVAILABLE' });
@@ -89,7 +96,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     for (let i = 0; i < 50; i++) expect(code(await verifier.verifyToken(randomKidToken(attacker), null))).toBe('ERR_KEY_NOT_FOUND');
     expect(server.count()).toBe(1);
     // After the cooldown, a new flood (concurrent) makes exactly one more fetch.
-    now += 30_001;
+    time.now += 30_001;
     const second = await Promise.all(Array.from({ length: 200 }, () => verifier.verifyToken(randomKidToken(attacker), null)));
     expect(new Set(second.map(code))).toEqual(new Set(['ERR_KEY_NOT_FOUND']));
     expect(server.count()).toBe(2);
@@ -104,7 +111,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     expect(code(await verifier.verifyToken(await signToken(k1), null))).toBe('OK');
     server.setKeys([k1.publicJwk, k2.publicJwk]);
     expect(code(await verifier.verifyToken(await signToken(k2), null))).toBe('ERR_KEY_NOT_FOUND');
-    now += 30_000;
+    time.now += 30_000;
     expect(code(await verifier.verifyToken(await signToken(k2), null))).toBe('OK');
     expect(server.count()).toBe(2);
   });
@@ -114,11 +121,11 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     const verifier = remote();
     expect(code(await verifier.verifyToken(await signToken(k1), null))).toBe('OK');
     server.setKeys([k1.publicJwk, k2.publicJwk]);
-    now += 1;
+    time.now += 1;
     expect(code(await verifier.verifyToken(await signToken(k2), null))).toBe('OK');
     expect(server.count()).toBe(2);
     const attacker = await createTestKey('RS256', 'attacker');
-    now += 1;
+    time.now += 1;
     for (let i = 0; i < 20; i++) expect(code(await verifier.verifyToken(randomKidToken(attacker), null))).toBe('ERR_KEY_NOT_FOUND');
     expect(server.count()).toBe(2);
   });
@@ -128,10 +135,10 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     const verifier = remote({}, { cacheMaxAgeMs: 60_000 });
     const token = await signToken(k1);
     expect(code(await verifier.verifyToken(token, null))).toBe('OK');
-    now += 59_999;
+    time.now += 59_999;
     expect(code(await verifier.verifyToken(await signToken(k1, claimsAt({ jti: 'x' })), null))).toBe('OK');
     expect(server.count()).toBe(1);
-    now += 2;
+    time.now += 2;
     expect(code(await verifier.verifyToken(await signToken(k1, claimsAt({ jti: 'y' })), null))).toBe('OK');
     expect(server.count()).toBe(2);
   });
@@ -141,7 +148,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     const verifier = remote({}, { cacheMaxAgeMs: 60_000 });
     expect(code(await verifier.verifyToken(await signToken(k1), null))).toBe('OK');
     server.setMode('error');
-    now += 61_000; // keys are stale: the next request tries to refresh, and the refresh fails
+    time.now += 61_000; // keys are stale: the next request tries to refresh, and the refresh fails
     expect(code(await verifier.verifyToken(await signToken(k1, claimsAt({ jti: 'a' })), null))).toBe('OK');
     expect(server.count()).toBe(2);
     const unknown = await verifier.verifyToken(await signToken(k2), null);
@@ -155,7 +162,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     // Recovery: after the cooldown the endpoint is tried again and the new key is found.
     server.setMode('ok');
     server.setKeys([k1.publicJwk, k2.publicJwk]);
-    now += 30_000;
+    time.now += 30_000;
     expect(code(await verifier.verifyToken(await signToken(k2, claimsAt({ jti: 'c' })), null))).toBe('OK');
     expect(server.count()).toBe(3);
   });
@@ -198,7 +205,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     const verifier = remote({}, { cacheMaxAgeMs: 1000, maxResponseBytes: 4096 });
     expect(code(await verifier.verifyToken(await signToken(k1), null))).toBe('OK');
     server.setMode('huge');
-    now += 2000;
+    time.now += 2000;
     expect(code(await verifier.verifyToken(await signToken(k1, claimsAt({ jti: 'z' })), null))).toBe('OK');
     expect(server.count()).toBe(2);
   });

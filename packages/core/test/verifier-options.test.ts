@@ -29,7 +29,7 @@ describe('createVerifier options', () => {
       schemes: ['Bearer', 'mtls_pop'],
       certificateSource: { type: 'tls' },
       maxTokenLength: 8192,
-      cache: { maxEntries: 10000 },
+      cache: { maxEntries: 10000, maxBytes: 67108864 },
     });
     expect(typeof verifier.options.currentTime).toBe('function');
     expect(Object.isFrozen(verifier.options)).toBe(true);
@@ -74,7 +74,8 @@ describe('createVerifier options', () => {
     ['maxTokenLength fractional', { maxTokenLength: 100.5 }, /^maxTokenLength must be an integer/],
     ['cache true', { cache: true }, /^cache must be false or an object/],
     ['cache maxEntries zero', { cache: { maxEntries: 0 } }, /^cache.maxEntries must be an integer/],
-    ['cache unknown member', { cache: { maxBytes: 1 } }, /^cache.maxBytes is not a known option/],
+    ['cache unknown member', { cache: { ttl: 1 } }, /^cache.ttl is not a known option/],
+    ['cache maxBytes below 64 KiB', { cache: { maxBytes: 1024 } }, /^cache.maxBytes must be an integer/],
     ['realm with a quote', { realm: 'a"b' }, /^realm must be a string without quotes/],
     ['realm with CRLF', { realm: 'a\r\nSet-Cookie: x' }, /^realm must be a string without quotes/],
     ['onEvent not a function', { onEvent: 'log' }, /^onEvent must be a function/],

@@ -14,7 +14,7 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const AUTHORIZATION = 'authorization';
 
-/** True when the token has the token68 syntax. Checked only on verified-token cache misses. */
+/** True when the token has the token68 syntax. Checked only for tokens that fail to parse as a compact JWS. */
 export function isToken68(token: string): boolean {
   return TOKEN68.test(token);
 }

@@ -12,6 +12,7 @@ export const DEFAULTS = Object.freeze({
   schemes: Object.freeze(['Bearer', 'mtls_pop']),
   maxTokenLength: 8192,
   cacheMaxEntries: 10_000,
+  cacheMaxBytes: 67_108_864,
   jwks: Object.freeze({ timeoutMs: 5000, cacheMaxAgeMs: 600_000, cooldownMs: 30_000, maxResponseBytes: 65_536 }),
 });
 
@@ -36,7 +37,7 @@ const KNOWN = new Set<string>([
 ]);
 const KNOWN_JWKS_OPTIONS = new Set(['timeoutMs', 'cacheMaxAgeMs', 'cooldownMs', 'maxResponseBytes', 'ca']);
 const BINDING_POLICIES: readonly BindingPolicy[] = ['required', 'if-present', 'report-only'];
-const LIMITS = Object.freeze({ maxTokenLength: 1_048_576, cacheEntries: 10_000_000, leeway: 3600 });
+const LIMITS = Object.freeze({ maxTokenLength: 1_048_576, cacheEntries: 10_000_000, cacheBytes: 2 ** 40, leeway: 3600 });
 
 function fail(message: string): never {
   throw new TypeError(message);
@@ -114,14 +115,17 @@ function resolveCertificateSource(value: unknown): CertificateSourceOptions {
   return fail('certificateSource.type must be "tls" or "header"');
 }
 
-function resolveCache(value: unknown): false | { maxEntries: number } {
-  if (value === undefined) return { maxEntries: DEFAULTS.cacheMaxEntries };
+function resolveCache(value: unknown): false | { maxEntries: number; maxBytes: number } {
+  if (value === undefined) return { maxEntries: DEFAULTS.cacheMaxEntries, maxBytes: DEFAULTS.cacheMaxBytes };
   if (value === false) return false;
-  if (!isRecord(value)) fail('cache must be false or an object { maxEntries }');
+  if (!isRecord(value)) fail('cache must be false or an object { maxEntries, maxBytes }');
   for (const key of Object.keys(value)) {
-    if (key !== 'maxEntries') fail(`cache.${key} is not a known option`);
+    if (key !== 'maxEntries' && key !== 'maxBytes') fail(`cache.${key} is not a known option`);
   }
-  return { maxEntries: integer(value['maxEntries'], 'cache.maxEntries', 1, LIMITS.cacheEntries, DEFAULTS.cacheMaxEntries) };
+  return {
+    maxEntries: integer(value['maxEntries'], 'cache.maxEntries', 1, LIMITS.cacheEntries, DEFAULTS.cacheMaxEntries),
+    maxBytes: integer(value['maxBytes'], 'cache.maxBytes', 65_536, LIMITS.cacheBytes, DEFAULTS.cacheMaxBytes),
+  };
 }
 
 /**
