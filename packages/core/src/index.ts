@@ -4,6 +4,6 @@ export { createVerifier } from './verifier.js';
 export { createTlsCertificateSource, readTlsThumbprint } from './sources/tls.js';
 export { createHeaderCertificateSource } from './sources/header.js';
 export { thumbprintOfDer, thumbprintFromHex } from './lib/thumbprint.js';
-export { failure, requireScopes, requireRoles } from './errors.js';
+export { ERROR_TABLE, failure, requireScopes, requireRoles } from './errors.js';
 export { loadConfig, parseConfig, verifierOptionsFromConfig } from './config.js';
-export type { CertboundConfig } from './config.js';
+export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, ParseConfigOptions } from './config.js';
