@@ -1,7 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import type { CertboundConfig, Verifier } from '@certbound/core';
 import { certbound, requireRoles, requireScopes } from '@certbound/express';
-import { identityOf } from './identity.js';
+import { identityOf } from '@certbound-examples/shared/identity';
 
 /**
  * The protected API as an Express application: `GET /healthz` is open, `/whoami` passes certbound and the

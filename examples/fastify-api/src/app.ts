@@ -2,7 +2,7 @@ import Fastify, { type FastifyHttpsOptions, type FastifyInstance } from 'fastify
 import type { Server } from 'node:https';
 import type { CertboundConfig, Verifier } from '@certbound/core';
 import { certbound, requireRoles, requireScopes } from '@certbound/fastify';
-import { identityOf } from './identity.js';
+import { identityOf } from '@certbound-examples/shared/identity';
 
 /**
  * The protected API as a Fastify application: `GET /healthz` is open; `/whoami` lives in an encapsulated context

@@ -2,53 +2,7 @@
  * The Fastify example API as a command: `tsx src/main.ts --config FILE` (or CERTBOUND_CONFIG=FILE). Prints one ready
  * line of JSON on stdout and stops cleanly on SIGTERM or SIGINT.
  */
-import { parseArgs } from 'node:util';
-import { loadConfig } from '@certbound/core';
-import { startServer, type RunningServer } from './server.js';
+import { runServerCli } from '@certbound-examples/shared/cli';
+import { startServer } from './server.js';
 
-const NAME = 'fastify-api';
-const usage = `usage: ${NAME} --config FILE   (or CERTBOUND_CONFIG=FILE)`;
-/** Last resort after SIGTERM: close() gives open connections half a second, so this only fires on a stuck handle. */
-const FORCED_EXIT_MS = 900;
-
-function stopOnSignals(server: RunningServer): void {
-  const stop = () => {
-    setTimeout(() => {
-      // Non-zero, so whatever held the event loop does not go unnoticed.
-      process.stderr.write(`${NAME}: forced exit, something still held the event loop\n`);
-      process.exit(1);
-    }, FORCED_EXIT_MS).unref();
-    server.close().catch((error: unknown) => {
-      process.stderr.write(`${NAME}: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-async function main(): Promise<number> {
-  let configPath: string | undefined;
-  try {
-    configPath = parseArgs({ options: { config: { type: 'string' } } }).values.config ?? process.env['CERTBOUND_CONFIG'];
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
-  if (!configPath) {
-    process.stderr.write(`no configuration file given\n${usage}\n`);
-    return 2;
-  }
-  let server: RunningServer;
-  try {
-    server = await startServer(await loadConfig(configPath));
-  } catch (error) {
-    process.stderr.write(`${NAME}: ${(error as Error).message}\n`);
-    return 1;
-  }
-  stopOnSignals(server);
-  process.stdout.write(`{"ready": true, "url": ${JSON.stringify(server.url)}}\n`);
-  return 0;
-}
-
-process.exitCode = await main();
+process.exitCode = await runServerCli('fastify-api', (config) => startServer(config));

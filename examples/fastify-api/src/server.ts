@@ -1,26 +1,12 @@
-import { createVerifier, verifierOptionsFromConfig } from '@certbound/core';
-import type { CertboundConfig, VerifierOptions } from '@certbound/core';
-import type { AddressInfo } from 'node:net';
+import type { CertboundConfig } from '@certbound/core';
+import { CLOSE_GRACE_MS, configuredVerifier, urlOf, type RunningServer, type StartServerOptions } from '@certbound-examples/shared/listen';
 import { createApp } from './app.js';
 
-export interface StartServerOptions {
-  /** Verifier options laid over the config's (e.g. `onEvent`, `currentTime`, `cache`). Default none. */
-  verifierOptions?: Partial<VerifierOptions>;
-}
+export type { RunningServer, StartServerOptions } from '@certbound-examples/shared/listen';
 
-export interface RunningServer {
-  /** Base URL, e.g. `https://127.0.0.1:8443`. */
-  readonly url: string;
-  /** Stop accepting connections, finish the open requests, release the verifier. */
-  close(): Promise<void>;
-}
-
-/** How long in-flight requests get to finish on close before their connections are cut. */
-const CLOSE_GRACE_MS = 500;
-
-/** Start the Fastify example API from a CONFIG.md config, in this process. */
+/** Start the Fastify example API from a CONFIG.md config, in this process. Fastify owns its server and its close. */
 export async function startServer(config: CertboundConfig, options: StartServerOptions = {}): Promise<RunningServer> {
-  const verifier = createVerifier({ ...verifierOptionsFromConfig(config), ...options.verifierOptions });
+  const verifier = configuredVerifier(config, options);
   const app = createApp(config, verifier);
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
@@ -29,10 +15,9 @@ export async function startServer(config: CertboundConfig, options: StartServerO
     await verifier.close();
     throw error;
   }
-  const { address, port } = app.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    url: `${config.tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url: urlOf(app.server, config.tls !== undefined),
     close() {
       // Fastify closes idle keep-alive connections itself (forceCloseConnections: "idle"); busy ones get a grace.
       if (closing) return closing;

@@ -2,7 +2,7 @@ import Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { CertboundConfig, Verifier } from '@certbound/core';
 import { certbound, requireRoles, requireScopes, type CertboundState } from '@certbound/koa';
-import { identityOf } from './identity.js';
+import { identityOf } from '@certbound-examples/shared/identity';
 
 /** Run `middleware` only for requests to `path`; other requests go straight on. */
 function at(path: string, middleware: Middleware<CertboundState>): Middleware<CertboundState> {

@@ -1,6 +1,8 @@
 // Public entry point of @certbound/core: re-exports only.
 export type * from './types.js';
 export { createVerifier } from './verifier.js';
+export { resolveVerifier } from './resolve-verifier.js';
+export type { ResolvedVerifier } from './resolve-verifier.js';
 export { createTlsCertificateSource, readTlsThumbprint } from './sources/tls.js';
 export { createHeaderCertificateSource } from './sources/header.js';
 export { thumbprintOfDer, thumbprintFromHex } from './lib/thumbprint.js';

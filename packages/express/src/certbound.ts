@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { resolveVerifier } from '@certbound/core';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+import { remember, requestInput } from './lib/verifier.js';
 
 declare global {
   // Express's own extension point for request properties is this global namespace.

@@ -1,8 +1,9 @@
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { resolveVerifier } from '@certbound/core';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+import { remember, requestInput } from './lib/verifier.js';
 
 /** The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`. */
 export type CertboundHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;

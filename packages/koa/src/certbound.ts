@@ -1,7 +1,8 @@
 import type { Middleware, Next, ParameterizedContext } from 'koa';
+import { resolveVerifier } from '@certbound/core';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput, resolveVerifier } from './lib/verifier.js';
+import { remember, requestInput } from './lib/verifier.js';
 
 /** What the middleware adds to `ctx.state`. */
 export interface CertboundState {

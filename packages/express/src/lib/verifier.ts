@@ -1,22 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createVerifier } from '@certbound/core';
-import type { RequestInput, Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
-
-function isVerifier(value: unknown): value is Verifier {
-  return typeof value === 'object' && value !== null && typeof (value as Verifier).verifyRequest === 'function';
-}
-
-/**
- * A ready verifier from the factory's argument. Options are validated by `createVerifier` now, at startup, so a
- * misconfiguration throws a TypeError here and never on the first request.
- */
-export function resolveVerifier(optionsOrVerifier: VerifierOptions | Verifier, caller: string): { verifier: Verifier; owned: boolean } {
-  if (typeof optionsOrVerifier !== 'object' || optionsOrVerifier === null || Array.isArray(optionsOrVerifier)) {
-    throw new TypeError(`${caller} expects verifier options or a Verifier from createVerifier()`);
-  }
-  if (isVerifier(optionsOrVerifier)) return { verifier: optionsOrVerifier, owned: false };
-  return { verifier: createVerifier(optionsOrVerifier), owned: true };
-}
+import type { RequestInput, Verifier, VerifySuccess } from '@certbound/core';
 
 /** What the verifier needs from a Node request: headers, raw headers (duplicates), the socket and its peer. */
 export function requestInput(req: IncomingMessage & { originalUrl?: string }): RequestInput {

@@ -1,5 +1,7 @@
 import type { VerifySuccess } from '@certbound/core';
 
+// Shared by the Koa, Express and Fastify example APIs: all three answer GET /whoami with the same shape.
+
 /** What `GET /whoami` answers: the caller as the verified token and its TLS certificate describe it. */
 export interface Identity {
   sub: string | null;
