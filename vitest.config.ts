@@ -14,6 +14,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       ...packages.map((name) => ({ extends: true as const, test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] } })),
+      { extends: true as const, test: { name: 'benchmarks', root: 'benchmarks', include: ['test/**/*.test.ts'] } },
       ...crossPackage.map((name) => ({ extends: true as const, test: { name: `test/${name}`, root: `test/${name}`, include: ['**/*.test.ts'], fileParallelism: false } })),
     ],
   },

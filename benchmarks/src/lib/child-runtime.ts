@@ -1,0 +1,82 @@
+import type { ChildMessage, ParentMessage } from './protocol.js';
+
+/** What a child module sets up from its init message. */
+export interface ChildService {
+  /** Sent back to the runner once the child is ready (e.g. the server's URL). */
+  ready: unknown;
+  /** Operations the runner may call by name. */
+  methods?: Record<string, (args: unknown) => Promise<unknown> | unknown>;
+  /** Release servers and timers before the process exits. */
+  close(): Promise<void>;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    // The stack goes to this child's stderr for debugging; the runner gets the one-line message for its report.
+    if (process.env.CERTBOUND_BENCH_DEBUG) process.stderr.write(`${error.stack}\n`);
+    return error.message;
+  }
+  return String(error);
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+/**
+ * Child side of lib/child.ts: wait for init, start the service, answer calls, stop on request. The process exits
+ * by itself once stopped (a clean exit, so that `--cpu-prof` writes its profile), and also when the runner goes
+ * away (the IPC channel closes), so no server outlives the run.
+ */
+export function serveChild(start: (init: unknown) => Promise<ChildService>): void {
+  if (process.send === undefined) {
+    process.stderr.write('this module is started by benchmarks/src/run.ts, not directly\n');
+    process.exit(2);
+  }
+  let service: ChildService | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await service?.close();
+    } catch {
+      // Closing is best effort: the process exits next either way.
+    }
+    process.exit(code);
+  };
+  process.on('disconnect', () => void stop(0));
+  process.on('message', (message: ParentMessage) => {
+    switch (message.type) {
+      case 'init':
+        start(message.value).then(
+          (started) => {
+            service = started;
+            send({ type: 'ready', value: started.ready });
+          },
+          (error: unknown) => {
+            send({ type: 'error', message: describe(error) });
+            void stop(1);
+          },
+        );
+        break;
+      case 'call': {
+        const method = service?.methods?.[message.method];
+        if (method === undefined) {
+          send({ type: 'reply', id: message.id, method: message.method, ok: false, error: `no method ${message.method}` });
+          break;
+        }
+        Promise.resolve()
+          .then(() => method(message.args))
+          .then(
+            (value) => send({ type: 'reply', id: message.id, method: message.method, ok: true, value }),
+            (error: unknown) => send({ type: 'reply', id: message.id, method: message.method, ok: false, error: describe(error) }),
+          );
+        break;
+      }
+      case 'stop':
+        void stop(0);
+        break;
+    }
+  });
+}

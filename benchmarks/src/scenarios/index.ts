@@ -1,0 +1,24 @@
+import type { Scenario } from './context.js';
+import { clientScenario } from './client.js';
+import { gatewayScenario } from './gateway.js';
+import { httpScenario } from './http.js';
+import { memoryScenario } from './memory.js';
+import { peerScenario } from './peer.js';
+import { verifyScenario } from './verify.js';
+
+/** Every scenario, in run order. */
+export const SCENARIOS: readonly Scenario[] = [
+  verifyScenario,
+  httpScenario('koa'),
+  httpScenario('express'),
+  httpScenario('fastify'),
+  peerScenario,
+  gatewayScenario,
+  clientScenario,
+  memoryScenario,
+];
+
+/** `--only` names that select several scenarios. */
+export const GROUPS: Record<string, readonly string[]> = {
+  http: ['http-koa', 'http-express', 'http-fastify'],
+};

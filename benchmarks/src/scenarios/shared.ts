@@ -1,0 +1,39 @@
+import type { JwsAlgorithm } from '@certbound/core';
+import type { Variant } from '../lib/alternate.js';
+import type { Fixtures } from '../lib/fixtures.js';
+import { assertHealthy, runLoad, type LoadOptions } from '../lib/load.js';
+import type { BenchVerifierOptions, TlsMaterial } from '../server/spec.js';
+import type { ScenarioContext } from './context.js';
+
+export function serverTls(fixtures: Fixtures): TlsMaterial {
+  return { cert: fixtures.pki.server.cert, key: fixtures.pki.server.key };
+}
+
+export function clientCert(fixtures: Fixtures, name = 'client-a'): { cert: string; key: string } {
+  const client = fixtures.pki.clients[name];
+  if (client === undefined) throw new Error(`no client certificate ${name}`);
+  return { cert: client.cert, key: client.key };
+}
+
+/** The verifier configuration of every protected server: static JWKS, binding required (the default). */
+export function benchVerifier(fixtures: Fixtures, algorithms: JwsAlgorithm[]): BenchVerifierOptions {
+  return {
+    issuer: fixtures.issuer,
+    audience: fixtures.audience,
+    algorithms,
+    jwks: { keys: fixtures.jwks.keys.filter((key) => algorithms.includes(key.alg as JwsAlgorithm)) as BenchVerifierOptions['jwks']['keys'] },
+  };
+}
+
+/** An HTTP variant measured with autocannon; every response must be 2xx for the round to count. */
+export function loadVariant(id: string, label: string, context: ScenarioContext, options: Omit<LoadOptions, 'durationSeconds' | 'connections'>): Variant {
+  return {
+    id,
+    label,
+    async measure(seconds) {
+      const result = await runLoad({ ...options, connections: context.settings.connections, durationSeconds: seconds });
+      assertHealthy(label, result);
+      return result.rps;
+    },
+  };
+}
