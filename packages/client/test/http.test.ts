@@ -1,6 +1,9 @@
+import { X509Certificate } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BindingCertificate } from '../src/binding-certificate.js';
 import { createConfidentialClient, TokenEndpointError } from '../src/index.js';
-import { parseRetryAfter } from '../src/lib/http.js';
+import { AgentPool, httpSettings, parseRetryAfter, sendWithRetry } from '../src/lib/http.js';
 import { entraLike, startRecordingServer, type RecordingServer } from './support/recording-server.js';
 import { AUTHORITY, CLIENT_ID, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
@@ -164,5 +167,46 @@ describe('SECURITY 11: server certificates are always verified', () => {
     expect(String((error as Error).message)).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
     expect(wrongName.requests).toHaveLength(0);
     await client.close();
+  });
+});
+
+describe('SECURITY 11 / PERFORMANCE: one TLS secure context per agent, server verification unchanged', () => {
+  it('a custom CA is trusted alongside all of Node\'s roots, and new connections reuse the agent\'s context', async () => {
+    const issued = fx.pki.clients['client-a']!;
+    const certificate = new BindingCertificate(new X509Certificate(issued.cert), issued.thumbprint, { kind: 'pem', cert: issued.cert, key: issued.key });
+    const settings = httpSettings({ maxAttempts: 1 });
+    const pool = new AgentPool(settings, [fx.pki.ca.cert]);
+    // Node's roots are still trusted when extra CAs are given (the `ca` option would otherwise replace them).
+    expect(pool.trustedCas).toEqual([...rootCertificates, fx.pki.ca.cert]);
+    const before = fx.mtls.requests.length;
+    const connectionsBefore = fx.mtls.connections();
+    // `Connection: close` forces a brand-new TLS handshake for every request on the same agent.
+    fx.mtls.respond(() => ({ headers: { connection: 'close' }, body: { ok: true } }));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const response = await sendWithRetry({ url: new URL('/probe', fx.mtls.origin), method: 'GET', headers: {} }, pool.forCertificate(certificate), settings, Date.now);
+        expect(response.status).toBe(200);
+      }
+      expect(fx.mtls.connections() - connectionsBefore).toBe(4);
+      expect(fx.mtls.requests.slice(before).map((request) => request.thumbprint)).toEqual(Array(4).fill(issued.thumbprint));
+      expect(pool.contextsBuilt).toBe(1);
+      pool.plain();
+      expect(pool.contextsBuilt).toBe(2);
+    } finally {
+      fx.mtls.respond(entraLike);
+      await pool.close();
+    }
+  });
+
+  it('without extra CAs only Node\'s default roots are used (the dev server is refused)', async () => {
+    const settings = httpSettings({ maxAttempts: 1 });
+    const pool = new AgentPool(settings, []);
+    expect(pool.trustedCas).toBeUndefined();
+    try {
+      const error = await sendWithRetry({ url: new URL('/probe', fx.plain.origin), method: 'GET', headers: {} }, pool.plain(), settings, Date.now).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'network_error' });
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
 import { ConfidentialClientError } from '../errors.js';
@@ -37,28 +37,51 @@ export function httpSettings(options: HttpOptions | undefined): HttpSettings {
  * undici agents: one without a client certificate, and one per certificate thumbprint (keep-alive connections are
  * tied to the certificate presented in their handshake, so they can never be shared across certificates).
  * Server certificates are always verified: against Node's roots plus the configured CAs.
+ *
+ * Each agent gets one `SecureContext`, built when the agent is created and handed to every `tls.connect` through
+ * undici's `connect.secureContext`. Passing `ca`/`cert`/`key` instead makes Node build a fresh context for every
+ * connection, and parsing Node's ~145 root certificates plus the extra CAs costs ~20 ms of main-thread CPU per
+ * handshake. Only the context is shared: `rejectUnauthorized` keeps its default (true) and undici still sets
+ * `servername`, so chain and host-name verification are unchanged.
  */
 export class AgentPool {
   readonly #settings: HttpSettings;
-  readonly #ca: string[] | undefined;
+  readonly #ca: readonly string[] | undefined;
   readonly #byThumbprint = new Map<string, Agent>();
   #plain: Agent | undefined;
   #closed = false;
+  #contextsBuilt = 0;
 
   constructor(settings: HttpSettings, extraCas: readonly string[]) {
     this.#settings = settings;
-    this.#ca = extraCas.length === 0 ? undefined : [...rootCertificates, ...extraCas];
+    // `ca` replaces Node's default trust store, so the roots are listed explicitly to keep public servers trusted.
+    this.#ca = extraCas.length === 0 ? undefined : Object.freeze([...rootCertificates, ...extraCas]);
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  #agent(tls: Record<string, unknown>): Agent {
-    const connect: Record<string, unknown> = { ...tls, timeout: this.#settings.connectTimeoutMs };
-    if (this.#ca !== undefined) connect['ca'] = this.#ca;
+  /** The trust anchors every agent verifies servers against; `undefined` means Node's default roots. */
+  get trustedCas(): readonly string[] | undefined {
+    return this.#ca;
+  }
+
+  /** How many TLS secure contexts this pool has built (one per agent, never one per connection). */
+  get contextsBuilt(): number {
+    return this.#contextsBuilt;
+  }
+
+  #agent(tls: SecureContextOptions): Agent {
+    let secureContext: SecureContext;
+    try {
+      secureContext = createSecureContext(this.#ca === undefined ? tls : { ...tls, ca: [...this.#ca] });
+    } catch (cause) {
+      throw new ConfidentialClientError('invalid_certificate', 'The TLS credentials could not be loaded', { cause });
+    }
+    this.#contextsBuilt++;
     return new Agent({
-      connect,
+      connect: { secureContext, timeout: this.#settings.connectTimeoutMs },
       keepAliveTimeout: this.#settings.keepAliveTimeoutMs,
       headersTimeout: this.#settings.headersTimeoutMs,
       bodyTimeout: this.#settings.bodyTimeoutMs,
