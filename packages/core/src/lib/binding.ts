@@ -1,8 +1,29 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { BindingPolicy, ErrorCode } from '../types.js';
 
-/** `x5t#S256` is base64url(SHA-256) without padding: 43 characters, the last one carrying 2 zero bits. */
-const X5T_S256 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const X5T_S256_LENGTH = 43;
+/** 1 for the base64url alphabet; 2 more for the characters whose low 2 bits are zero (the only valid last ones). */
+const X5T_CHAR = new Uint8Array(128);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') X5T_CHAR[char.charCodeAt(0)] = 1;
+for (const char of 'AEIMQUYcgkosw048') X5T_CHAR[char.charCodeAt(0)] = 3;
+
+/**
+ * True for a canonical `x5t#S256`: base64url(SHA-256) without padding, 43 characters, the last one carrying 2 zero
+ * bits (so each digest has exactly one spelling). A table lookup per character: this runs on every fresh
+ * verification, where a regular expression showed up in profiles.
+ * @see RFC 8705 §3.1; RFC 4648 §5
+ */
+export function isX5tS256(value: string): boolean {
+  if (value.length !== X5T_S256_LENGTH) return false;
+  for (let index = 0; index < X5T_S256_LENGTH - 1; index++) {
+    // A code beyond the table (non-ASCII) reads undefined: refused like any character outside the alphabet.
+    if ((X5T_CHAR[value.charCodeAt(index)] ?? 0) === 0) return false;
+  }
+  return X5T_CHAR[value.charCodeAt(X5T_S256_LENGTH - 1)] === 3;
+}
+
+/** Where a request thumbprint is copied for the comparison: verification is synchronous, so one buffer serves all. */
+const scratch = Buffer.alloc(X5T_S256_LENGTH);
 
 /**
  * A token's confirmation: null when unbound, else the ASCII bytes of its `x5t#S256`, ready for a constant-time
@@ -25,14 +46,20 @@ export function readBinding(claims: Record<string, unknown>): TokenBinding | 'in
   if (members.length === 0) return null;
   if (!Object.hasOwn(cnf, 'x5t#S256')) return 'invalid';
   const thumbprint = (cnf as Record<string, unknown>)['x5t#S256'];
-  if (typeof thumbprint !== 'string' || !X5T_S256.test(thumbprint)) return 'invalid';
+  if (typeof thumbprint !== 'string' || !isX5tS256(thumbprint)) return 'invalid';
   return Buffer.from(thumbprint, 'latin1');
 }
 
-/** True when the request certificate's thumbprint equals the token's; length check, then constant time. */
+/**
+ * True when the request certificate's thumbprint equals the token's; length check, then constant time. The binding
+ * was checked canonical when the token was verified; the request thumbprint comes from a certificate source or
+ * `verifyToken`'s argument check, both of which only produce canonical (ASCII) thumbprints.
+ * @see SECURITY.md rule 5
+ */
 export function thumbprintMatches(binding: Buffer, thumbprint: string): boolean {
-  if (thumbprint.length !== binding.length) return false;
-  return timingSafeEqual(Buffer.from(thumbprint, 'latin1'), binding);
+  if (thumbprint.length !== binding.length || binding.length !== X5T_S256_LENGTH) return false;
+  scratch.write(thumbprint, 0, 'latin1');
+  return timingSafeEqual(scratch, binding);
 }
 
 /**

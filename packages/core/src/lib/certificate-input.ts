@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { isX5tS256 } from './binding.js';
 import { thumbprintOfCertificateDer } from './certificate-der.js';
 import { firstPemCertificate } from './pem.js';
 
-const X5T_S256 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 /** Certificates already checked, by thumbprint: repeated calls with the same certificate skip the X.509 parse. */
 const VALIDATED_ENTRIES = 256;
 
@@ -34,7 +34,7 @@ export function createCertificateReader(): (certificate: unknown) => string | nu
       }
       if (typeof certificate === 'object' && Object.hasOwn(certificate, 'thumbprint')) {
         const { thumbprint } = certificate as { thumbprint: unknown };
-        return typeof thumbprint === 'string' && X5T_S256.test(thumbprint) ? thumbprint : 'invalid';
+        return typeof thumbprint === 'string' && isX5tS256(thumbprint) ? thumbprint : 'invalid';
       }
       return 'invalid';
     } catch {

@@ -1,6 +1,20 @@
 import type { Logger } from 'pino';
-import { failure, requireRoles, requireScopes, type RequestInput, type Verifier, type VerifyFailure } from '@certbound/core';
+import { failure, requireRoles, type JwtClaims, requireScopes, type RequestInput, type Verifier, type VerifyFailure } from '@certbound/core';
 import { encodeIdentity, identityFromClaims, type Identity, type IdentityHeaderNames, type IdentityHeaderValues } from './identity.js';
+
+interface ShapedIdentity {
+  readonly thumbprint: string | null;
+  readonly identity: Identity;
+  /** Frozen, shared by every request of one token and certificate; null when a value is too long to forward. */
+  readonly headers: IdentityHeaderValues | null;
+}
+
+/** Shared between requests, so nobody may change it. */
+function freezeIdentity(identity: Identity): Identity {
+  Object.freeze(identity.scopes);
+  Object.freeze(identity.roles);
+  return Object.freeze(identity);
+}
 
 export type Decision = { ok: true; identity: Identity; headers: IdentityHeaderValues } | { ok: false; failure: VerifyFailure };
 
@@ -36,6 +50,22 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     }
   }
 
+  // The core hands back the same frozen claims object for every cache hit of a token, so the encoded identity is
+  // kept per claims object (weakly: it goes when the core's cache drops the token) and reused while the request's
+  // thumbprint is the one it was built with. Only the last thumbprint is kept: a bound token succeeds with one
+  // certificate only, and an unbound token shown with many certificates cannot grow the memo.
+  const shaped = new WeakMap<object, ShapedIdentity>();
+  function shapeIdentity(claims: JwtClaims, thumbprint: string | null): ShapedIdentity {
+    const memo = shaped.get(claims);
+    if (memo !== undefined && memo.thumbprint === thumbprint) return memo;
+    const identity = freezeIdentity(identityFromClaims(claims, thumbprint));
+    const headers = encodeIdentity(identity, identityHeaders);
+    const entry: ShapedIdentity = { thumbprint, identity, headers: headers === null ? null : Object.freeze(headers) };
+    // Only frozen claims (the core deep-freezes them) are memoised: claims that could change must be read afresh.
+    if (Object.isFrozen(claims)) shaped.set(claims, entry);
+    return entry;
+  }
+
   return {
     async authorize(input) {
       let result;
@@ -50,8 +80,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       // @see RFC 6750 §3.1 insufficient_scope — 403 with the required scope in the challenge
       const refusal = (scopes.length > 0 ? requireScopes(verifier, result, scopes) : null) ?? (roles.length > 0 ? requireRoles(verifier, result, roles) : null);
       if (refusal) return { ok: false, failure: refusal };
-      const identity = identityFromClaims(result.claims, result.thumbprint);
-      const headers = encodeIdentity(identity, identityHeaders);
+      const { identity, headers } = shapeIdentity(result.claims, result.thumbprint);
       // A claim too large to forward in a header is refused, not truncated: a cut subject could name someone else.
       if (headers === null) return { ok: false, failure: failure('ERR_CLAIM_INVALID', guardOptions) };
       return { ok: true, identity, headers };

@@ -1,11 +1,26 @@
 import type { ServerResponse } from 'node:http';
 import type { IdentityHeaderValues } from '../identity.js';
-import { denyDirectly, originForm, presentIdentityHeaders, send, type ProtocolAdapter } from './shared.js';
+import { denyDirectly, originForm, presentIdentityHeaders, sendAllowed, type ProtocolAdapter } from './shared.js';
 
 /** Path prefix of the Envoy endpoint: `http_service.path_prefix`; Envoy appends the original path. */
 export const ENVOY_PATH_PREFIX = '/auth/envoy';
 /** Envoy removes the headers listed here from the upstream request when the answer is 200. */
 const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
+const allowMemo = new WeakMap<IdentityHeaderValues, Readonly<Record<string, string>>>();
+
+function envoyAllowHeaders(identity: IdentityHeaderValues): Readonly<Record<string, string>> {
+  const memo = allowMemo.get(identity);
+  if (memo !== undefined) return memo;
+  const present = presentIdentityHeaders(identity);
+  // allowed_upstream_headers only overwrites what the answer contains: identity headers this token has no value
+  // for are removed explicitly, so a client-sent copy cannot reach the upstream.
+  const absent = Object.keys(identity).filter((name) => !Object.hasOwn(present, name));
+  const headers = absent.length > 0 ? Object.freeze({ ...present, [HEADERS_TO_REMOVE]: absent.join(',') }) : present;
+  // Memoised only for the authorizer's frozen (shared, unchangeable) value objects.
+  if (Object.isFrozen(identity)) allowMemo.set(identity, headers);
+  return headers;
+}
 
 /**
  * Envoy `ext_authz` with an `http_service`: the check request carries the original method, the original path
@@ -20,11 +35,7 @@ export const envoyProtocol: ProtocolAdapter = {
     return rest.startsWith('?') ? `/${rest}` : originForm(rest);
   },
   allow(res: ServerResponse, identity: IdentityHeaderValues) {
-    const present = presentIdentityHeaders(identity);
-    // allowed_upstream_headers only overwrites what the answer contains: identity headers this token has no value
-    // for are removed explicitly, so a client-sent copy cannot reach the upstream.
-    const absent = Object.keys(identity).filter((name) => !(name in present));
-    send(res, 200, absent.length > 0 ? { ...present, [HEADERS_TO_REMOVE]: absent.join(',') } : present);
+    sendAllowed(res, envoyAllowHeaders(identity));
   },
   deny: denyDirectly,
 };

@@ -32,6 +32,22 @@ export function send(res: ServerResponse, status: number, headers: OutgoingHttpH
   res.end(payload);
 }
 
+const allowedMemo = new WeakMap<object, OutgoingHttpHeaders>();
+
+/**
+ * `send(res, 200, headers)` for an empty "allowed" answer. The complete header set is built once per frozen headers
+ * object (the authorizer shares one per token and certificate) rather than on every request.
+ */
+export function sendAllowed(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  let all = allowedMemo.get(headers);
+  if (all === undefined) {
+    all = { 'cache-control': 'no-store', 'content-length': 0, ...headers };
+    if (Object.isFrozen(headers)) allowedMemo.set(headers, Object.freeze(all));
+  }
+  res.writeHead(200, all);
+  res.end();
+}
+
 /** The first value of a header, or undefined. */
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -44,9 +60,16 @@ export function originForm(value: string | undefined): string {
 }
 
 /** Only the identity headers that carry a value: an absent value means "unset", which each proxy turns into "removed". */
-export function presentIdentityHeaders(identity: IdentityHeaderValues): Record<string, string> {
-  return Object.fromEntries(Object.entries(identity).filter(([, value]) => value.length > 0));
+export function presentIdentityHeaders(identity: IdentityHeaderValues): Readonly<Record<string, string>> {
+  let present = presentMemo.get(identity);
+  if (present === undefined) {
+    present = Object.fromEntries(Object.entries(identity).filter(([, value]) => value.length > 0));
+    // The authorizer shares one frozen value object among the requests of a token; a mutable one is not memoised.
+    if (Object.isFrozen(identity)) presentMemo.set(identity, Object.freeze(present));
+  }
+  return present;
 }
+const presentMemo = new WeakMap<IdentityHeaderValues, Readonly<Record<string, string>>>();
 
 /** The standard RFC 6750 refusal: status, challenge and JSON body, as the adapters send it. */
 export function denyDirectly(res: ServerResponse, failure: VerifyFailure): void {

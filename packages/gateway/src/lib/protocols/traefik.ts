@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { IdentityHeaderValues } from '../identity.js';
-import { denyDirectly, headerValue, originForm, presentIdentityHeaders, send, type ProtocolAdapter } from './shared.js';
+import { denyDirectly, headerValue, originForm, presentIdentityHeaders, sendAllowed, type ProtocolAdapter } from './shared.js';
 
 /**
  * Traefik ForwardAuth: a GET carrying the client's headers plus `X-Forwarded-Method/Proto/Host/Uri/For`. 2xx allows
@@ -13,7 +13,7 @@ export const traefikProtocol: ProtocolAdapter = {
     return originForm(headerValue(req, 'x-forwarded-uri'));
   },
   allow(res: ServerResponse, identity: IdentityHeaderValues) {
-    send(res, 200, presentIdentityHeaders(identity));
+    sendAllowed(res, presentIdentityHeaders(identity));
   },
   deny: denyDirectly,
 };
