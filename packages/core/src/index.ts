@@ -9,3 +9,4 @@ export { thumbprintOfDer, thumbprintFromHex } from './lib/thumbprint.js';
 export { ERROR_TABLE, failure, requireScopes, requireRoles } from './errors.js';
 export { loadConfig, parseConfig, verifierOptionsFromConfig } from './config.js';
 export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, ParseConfigOptions } from './config.js';
+export { requestInputOf } from './request-input.js';

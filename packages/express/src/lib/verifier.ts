@@ -1,16 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestInput, Verifier, VerifySuccess } from '@certbound/core';
+import { requestInputOf, type RequestInput, type Verifier, type VerifySuccess } from '@certbound/core';
 
-/** What the verifier needs from a Node request: headers, raw headers (duplicates), the socket and its peer. */
 export function requestInput(req: IncomingMessage & { originalUrl?: string }): RequestInput {
-  const input: RequestInput = { headers: req.headers, rawHeaders: req.rawHeaders, socket: req.socket };
-  // The immediate peer only: never an X-Forwarded-For the client could write (trusted proxies are core's call).
-  const remoteAddress = req.socket.remoteAddress;
-  if (remoteAddress !== undefined) input.remoteAddress = remoteAddress;
   // Routers rewrite req.url below their mount point; the query string is what matters, and originalUrl keeps it.
-  const url = req.originalUrl ?? req.url;
-  if (url !== undefined) input.url = url;
-  return input;
+  return requestInputOf(req, req.originalUrl ?? req.url);
 }
 
 // Which verifier accepted a result, so guards can ask the same verifier to format their refusals.
