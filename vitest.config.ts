@@ -7,7 +7,13 @@ const crossPackage = readdirSync('test', { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'support')
   .map((entry) => entry.name);
 
+// Inside the workspace the packages resolve to their TypeScript sources through the `certbound-source` export
+// condition, so tests need no build; published tarballs declare only the compiled `dist/` entries.
+const conditions = ['certbound-source', 'module', 'node', 'development|production'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['certbound-source'] } },
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     testTimeout: 30_000,

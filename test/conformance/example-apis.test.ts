@@ -48,6 +48,24 @@ afterAll(async () => {
 });
 
 describe('examples: `pnpm --dir examples/X start`', () => {
+  it('a relative CERTBOUND_CONFIG is read from the directory the command was typed in, not the example\'s folder', async () => {
+    // As documented: `CERTBOUND_CONFIG=./certbound.json pnpm --dir examples/koa-api start`, typed where the file is.
+    // INIT_CWD is removed so that pnpm sets it afresh, as in a user's shell (pnpm keeps an inherited one).
+    const child = await startChild({
+      command: 'pnpm',
+      args: ['--dir', join(root, 'examples/koa-api'), 'start'],
+      cwd: fixture.dir,
+      env: { CERTBOUND_CONFIG: './certbound.json', INIT_CWD: undefined },
+      processGroup: true,
+    });
+    try {
+      expect(child.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect((await rawHttpsRequest(child.url, fixture.tls('client-a'), { path: '/healthz' })).status).toBe(200);
+    } finally {
+      await child.stop('SIGTERM');
+    }
+  });
+
   it(`CONFIG.md: with CERTBOUND_CONFIG each of ${EXAMPLES.map((e) => e.name).join(', ')} prints exactly one JSON ready line and serves`, async () => {
     await Promise.all(
       EXAMPLES.map(async ({ name }) => {

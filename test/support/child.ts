@@ -11,7 +11,7 @@ export interface StartChildOptions {
   args: string[];
   cwd?: string;
   /** Added to (and overriding) the current environment. */
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
   /** Give up waiting for the ready line after this many milliseconds. Default 30000. */
   readyTimeoutMs?: number;
   /**
@@ -50,9 +50,12 @@ export interface ChildServer {
 
 const running = new Map<ChildProcess, (signal: NodeJS.Signals) => void>();
 
+/** Node flags that run the workspace's TypeScript sources: tsx, and the export condition that resolves them. */
+export const SOURCE_FLAGS: readonly string[] = ['--conditions=certbound-source', '--import', 'tsx'];
+
 /** Run TypeScript entry points through tsx inside one Node process (signals reach the server directly). */
 export function tsxArgs(entry: string, ...args: string[]): string[] {
-  return ['--import', 'tsx', entry, ...args];
+  return [...SOURCE_FLAGS, entry, ...args];
 }
 
 /** Wait until no process of group `pgid` is left (bounded: 10 s, then the group is killed). */

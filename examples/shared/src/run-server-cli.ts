@@ -1,7 +1,9 @@
 /**
  * The command-line front of the example APIs: `tsx src/main.ts --config FILE` (or CERTBOUND_CONFIG=FILE). Prints one
- * ready line of JSON on stdout and stops cleanly on SIGTERM or SIGINT.
+ * ready line of JSON on stdout and stops cleanly on SIGTERM or SIGINT. A relative FILE is taken from the directory the
+ * command was typed in (pnpm's INIT_CWD), so `pnpm --dir examples/koa-api start` from the root reads the root's file.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@certbound/core';
 import type { CertboundConfig } from '@certbound/core';
@@ -45,7 +47,7 @@ export async function runServerCli(name: string, startServer: (config: Certbound
   }
   let server: RunningServer;
   try {
-    server = await startServer(await loadConfig(configPath));
+    server = await startServer(await loadConfig(resolve(process.env['INIT_CWD'] ?? process.cwd(), configPath)));
   } catch (error) {
     process.stderr.write(`${name}: ${(error as Error).message}\n`);
     return 1;

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 // certbound-authority --config FILE: start the local authorization server from a configuration file.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';

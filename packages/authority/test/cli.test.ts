@@ -72,7 +72,7 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 function startCli(configPath: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', configPath], { cwd: repoRoot, env: childEnv() });
+  const child = spawn(process.execPath, ['--conditions=certbound-source', '--import', 'tsx', cli, '--config', configPath], { cwd: repoRoot, env: childEnv() });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -163,7 +163,7 @@ describe('certbound-authority CLI', () => {
 
   it('exits non-zero with the field named when the configuration is invalid', async () => {
     const path = await writeConfig('cli-bad.json', { tokenLifetimeSeconds: 'long' });
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', path], { cwd: repoRoot, env: childEnv() });
+    const child = spawn(process.execPath, ['--conditions=certbound-source', '--import', 'tsx', cli, '--config', path], { cwd: repoRoot, env: childEnv() });
     children.push(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -1,9 +1,9 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDevPki, writeDevPki } from './index.js';
 
-const usage = `usage: pnpm pki --out DIR [--algorithm P-256|RSA-2048] [--client NAME ...]
+const usage = `usage: certbound-pki --out DIR [--algorithm P-256|RSA-2048] [--client NAME ...]
 Writes a development CA, a second CA, a localhost server certificate and client certificates as PEM files.`;
 
 async function main(): Promise<number> {

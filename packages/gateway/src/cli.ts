@@ -1,13 +1,14 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 // certbound-gateway --config FILE [--log-level LEVEL]
 // Prints one JSON ready line on stdout, logs JSON lines on stderr, stops cleanly on SIGTERM/SIGINT.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from './load-gateway-config.js';
 import { createDefaultLogger, isLogLevel, LOG_LEVELS } from './lib/logger.js';
 import { startGateway, type Gateway } from './start-gateway.js';
 
 const USAGE = `usage: certbound-gateway --config FILE [--log-level ${LOG_LEVELS.join('|')}]
-  --config FILE      CONFIG.md file (or set CERTBOUND_CONFIG)
+  --config FILE      configuration file, see docs/configuration.md (or set CERTBOUND_CONFIG)
   --log-level LEVEL  default info (or set CERTBOUND_LOG_LEVEL)`;
 
 function exitWith(message: string, code: number): never {
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
 
   let gateway: Gateway;
   try {
-    const config = await loadGatewayConfig(configPath);
+    // Relative to where the command was typed: pnpm and npm scripts run in the package folder but set INIT_CWD.
+    const config = await loadGatewayConfig(resolve(process.env['INIT_CWD'] ?? process.cwd(), configPath));
     gateway = await startGateway(config, { logger: createDefaultLogger(level) });
   } catch (error) {
     exitWith(`certbound-gateway: ${(error as Error).message}`, 1);
