@@ -14,24 +14,29 @@ export interface ReadmeSnippetTestOptions {
   readonly path: string;
 }
 
-/**
- * Register the README tests for one adapter package: the README shows `examples/server.ts` verbatim, and that file,
- * started as a child process against a real JWKS and dev-pki certificates, accepts a bound token, refuses it from
- * another certificate and answers a missing scope with 403. Call it at the top level of a test file.
- */
-export function registerReadmeSnippetTests(options: ReadmeSnippetTestOptions): void {
-  const packageDir = fileURLToPath(options.packageDir);
-  const snippetFile = `${packageDir}examples/server.ts`;
-  const path = options.path;
+export interface SnippetServerTestOptions {
+  /** The protected route the snippet serves. */
+  readonly path: string;
+  /** How to start the snippet: Node's arguments and the working folder (called once the fixture exists). */
+  readonly command: () => { readonly args: readonly string[]; readonly cwd: string };
+}
 
+/**
+ * Register the behaviour tests of one example server (a README snippet, run from source or from an installed
+ * tarball): started as a child process against a real JWKS and dev-pki certificates, it accepts a bound token,
+ * refuses it from another certificate and answers a missing scope with 403. Call it inside a `describe`.
+ */
+export function registerSnippetServerTests(options: SnippetServerTestOptions): void {
+  const path = options.path;
   let fixture: AuthFixture;
   let child: ChildServer;
 
   beforeAll(async () => {
     fixture = await createAuthFixture();
+    const { args, cwd } = options.command();
     child = await startChild({
-      args: tsxArgs(snippetFile),
-      cwd: packageDir,
+      args: [...args],
+      cwd,
       env: {
         ISSUER,
         AUDIENCE,
@@ -51,30 +56,40 @@ export function registerReadmeSnippetTests(options: ReadmeSnippetTestOptions): v
     await fixture?.close();
   });
 
+  it('RFC 8705 §3: the snippet accepts a bound token over mTLS and answers with the thumbprint', async () => {
+    const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
+    const response = await rawHttpsRequest(child.url, fixture.tls('client-a'), { path, headers: [['Authorization', `mtls_pop ${token}`]] });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ subject: fixture.issuer.claims(null)['sub'], thumbprint: fixture.thumbprint('client-a') });
+  });
+
+  it('docs/security.md rule 5: the snippet refuses the same token from another certificate', async () => {
+    const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
+    const response = await rawHttpsRequest(child.url, fixture.tls('client-b'), { path, headers: [['Authorization', `Bearer ${token}`]] });
+    expect(response.status).toBe(401);
+    expect(response.header('www-authenticate')[0]).toMatch(/error="invalid_token"/);
+  });
+
+  it('RFC 6750 §3.1: the snippet\'s scope guard answers 403 insufficient_scope', async () => {
+    const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a'), claims: { scp: 'profile' } });
+    const response = await rawHttpsRequest(child.url, fixture.tls('client-a'), { path, headers: [['Authorization', `Bearer ${token}`]] });
+    expect(response.status).toBe(403);
+    expect(response.header('www-authenticate')[0]).toMatch(/error="insufficient_scope".*scope="api\.read"/);
+  });
+}
+
+/**
+ * Register the README tests for one adapter package: the README shows `examples/server.ts` verbatim, and that file,
+ * run from the workspace sources, behaves as `registerSnippetServerTests` describes. Call it at the top level.
+ */
+export function registerReadmeSnippetTests(options: ReadmeSnippetTestOptions): void {
+  const packageDir = fileURLToPath(options.packageDir);
+  const snippetFile = `${packageDir}examples/server.ts`;
+
   describe('README: the example is the code that runs', () => {
     it('the README shows examples/server.ts verbatim', () => {
       expect(readmeSnippet(`${packageDir}README.md`, '## Example')).toBe(readFileSync(snippetFile, 'utf8'));
     });
-
-    it('RFC 8705 §3: the snippet accepts a bound token over mTLS and answers with the thumbprint', async () => {
-      const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
-      const response = await rawHttpsRequest(child.url, fixture.tls('client-a'), { path, headers: [['Authorization', `mtls_pop ${token}`]] });
-      expect(response.status).toBe(200);
-      expect(JSON.parse(response.body)).toEqual({ subject: fixture.issuer.claims(null)['sub'], thumbprint: fixture.thumbprint('client-a') });
-    });
-
-    it('SECURITY 5: the snippet refuses the same token from another certificate', async () => {
-      const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
-      const response = await rawHttpsRequest(child.url, fixture.tls('client-b'), { path, headers: [['Authorization', `Bearer ${token}`]] });
-      expect(response.status).toBe(401);
-      expect(response.header('www-authenticate')[0]).toMatch(/error="invalid_token"/);
-    });
-
-    it('RFC 6750 §3.1: the snippet\'s scope guard answers 403 insufficient_scope', async () => {
-      const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a'), claims: { scp: 'profile' } });
-      const response = await rawHttpsRequest(child.url, fixture.tls('client-a'), { path, headers: [['Authorization', `Bearer ${token}`]] });
-      expect(response.status).toBe(403);
-      expect(response.header('www-authenticate')[0]).toMatch(/error="insufficient_scope".*scope="api\.read"/);
-    });
+    registerSnippetServerTests({ path: options.path, command: () => ({ args: tsxArgs(snippetFile), cwd: packageDir }) });
   });
 }
