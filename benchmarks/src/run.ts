@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   };
   const written = await writeReport(report, args.outDir ?? resultsDir);
   progress('run', `wrote ${written.filter((file) => file.includes('latest')).join(', ')} (+ dated copies)`);
-  process.stdout.write('\nPERFORMANCE.md targets:\n');
+  process.stdout.write('\nPerformance targets:\n');
   for (const target of report.targets) {
     const checks = target.checks.map((check) => `${check.label} ${check.value.toFixed(check.unit === 'count' ? 0 : 2)}${check.unit === 'ratio' ? '×' : ` ${check.unit}`} (${check.direction === '>=' ? '≥' : '≤'} ${check.threshold})`).join('; ');
     process.stdout.write(`  ${target.id}. ${target.title.padEnd(16)} ${target.status.padEnd(12)} ${checks || target.note || ''}\n`);

@@ -38,7 +38,7 @@ const koa: ScenarioResult = {
 };
 
 describe('Markdown report', () => {
-  it('lists every PERFORMANCE.md target with its measured value and status', () => {
+  it('lists every performance target with its measured value and status', () => {
     const markdown = renderMarkdown(report([koa]));
     expect(markdown).toContain('| 1 | Warm hot path');
     expect(markdown).toContain('**0.95×**');

@@ -1,5 +1,5 @@
 /**
- * Verification micro-benchmark for @certbound/core (PERFORMANCE.md target 3), one core, sequential.
+ * Verification micro-benchmark for @certbound/core (benchmarks/README.md target 3), one core, sequential.
  *
  * For RS256, PS256, ES256 and EdDSA it measures verifications per second of:
  * - cold: the verifier with its cache off, cycling through distinct valid certificate-bound tokens;

@@ -1,6 +1,6 @@
 import type { Comparison, ScenarioResult, TargetOutcome } from './types.js';
 
-/** PERFORMANCE.md "Targets", numbered as there. */
+/** The performance targets, numbered as in benchmarks/README.md "Targets". */
 export const TARGETS: readonly { id: number; title: string; statement: string; scenarios: readonly string[] }[] = [
   { id: 1, title: 'Warm hot path', statement: "every adapter ≥ 0.90 × the same framework's bare mTLS hello world, same token repeated", scenarios: ['http-koa', 'http-express', 'http-fastify'] },
   { id: 2, title: 'Versus the peer', statement: 'Express adapter ≥ 2.0 × Express + express-oauth2-jwt-bearer (mTLS required), same token, same algorithm', scenarios: ['peer'] },

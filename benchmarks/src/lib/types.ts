@@ -19,9 +19,9 @@ export interface Figure {
   note?: string;
 }
 
-/** A PERFORMANCE.md target a comparison is checked against. */
+/** A performance target (benchmarks/README.md "Targets") a comparison is checked against. */
 export interface TargetRef {
-  /** 1–6, the numbering of PERFORMANCE.md "Targets". */
+  /** 1–6, the numbering of benchmarks/README.md "Targets". */
   id: number;
   threshold: number;
   /** ">=" when more is better (throughput ratios), "<=" when less is (heap growth, cost, request count). */

@@ -31,7 +31,7 @@ export function renderMarkdown(report: RunReport): string {
       'Ratios are computed per round (both sides measured back to back) and summarised as median (min – max).',
   );
   out.push('');
-  out.push('## Targets (PERFORMANCE.md)');
+  out.push('## Targets');
   out.push('');
   out.push('| # | target | measured (median) | required | status |');
   out.push('|---|---|---|---|---|');

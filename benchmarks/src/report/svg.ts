@@ -117,7 +117,7 @@ export function renderSvg(report: RunReport): string {
 
   const legendY = height - 14;
   const legend: [string, string][] = [
-    [COLORS.met, 'meets its PERFORMANCE.md target'],
+    [COLORS.met, 'meets its target'],
     [COLORS.notMet, 'misses its target'],
     [COLORS.neutral, 'context, no target'],
   ];

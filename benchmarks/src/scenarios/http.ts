@@ -8,7 +8,7 @@ import type { Scenario } from './context.js';
 import { benchVerifier, clientCert, loadVariant, serverTls } from './shared.js';
 
 const NAMES: Record<Framework, string> = { koa: 'Koa', express: 'Express', fastify: 'Fastify' };
-/** The example APIs' protected route (CONFIG.md). */
+/** The example APIs' protected route (docs/configuration.md). */
 const WHOAMI_PATH = '/whoami';
 
 /**

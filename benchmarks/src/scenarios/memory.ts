@@ -11,7 +11,7 @@ const SLACK_FRACTION = 0.1;
 const SLACK_BYTES = MiB;
 
 /**
- * Scenario 6 (PERFORMANCE.md target 4): distinct valid ES256 tokens through one verifier with the default cache.
+ * Scenario 6 (benchmarks/README.md target 4): distinct valid ES256 tokens through one verifier with the default cache.
  * The heap once the cache holds exactly `cap` entries is what the cap allows; the heap after all the tokens must not
  * exceed it (plus slack). An unbounded cache would instead grow by (tokens × bytes per entry).
  */

@@ -49,8 +49,8 @@ export function locateVerifyModule(dir = VERIFY_DIR): string | undefined {
 /**
  * Scenario 1: the verification micro-benchmark written with the core (benchmarks/verify/verify.ts,
  * `runVerifyBenchmark({ quick })`). The runner does not re-implement it: it runs the exported function in a child
- * on the server core and files its figures,
- * then derives PERFORMANCE.md target 3 (cold verifier ≥ 0.8 × raw node:crypto.verify + parse; ≥ 3 × jose for RS256).
+ * on the server core and files its figures, then derives benchmarks/README.md target 3 (cold verifier ≥ 0.8 × raw
+ * node:crypto.verify + parse; ≥ 3 × jose for RS256).
  */
 export const verifyScenario: Scenario = {
   name: 'verify',
@@ -76,7 +76,7 @@ export const verifyScenario: Scenario = {
       const overJose = recorder.ratio(`verify.${alg}.cold-vs-jose`, `${alg} cold ÷ jose`, `verifier, cache off ÷ jose.jwtVerify (${alg})`, [rate.cold], [rate.jose]);
       if (alg === 'RS256') {
         overJose.target = { id: 3, threshold: 3, direction: '>=' };
-        // PERFORMANCE.md derives "≥ 3 × jose" from its reference figures (jose at 0.22 × raw). Where jose runs
+        // The "≥ 3 × jose" of target 3 was derived from reference figures (jose at 0.22 × raw). Where jose runs
         // closer to raw crypto, 3 × jose exceeds what even a zero-cost verifier could reach: say so.
         if (3 * rate.jose > rate.raw) {
           overJose.note = `unreachable on this machine: jose.jwtVerify runs at ${(rate.jose / rate.raw).toFixed(2)} × raw crypto.verify, so 3 × jose = ${((3 * rate.jose) / rate.raw).toFixed(2)} × raw`;

@@ -2,8 +2,8 @@ import type { RunningServer } from './frameworks.js';
 import type { Framework } from './spec.js';
 
 /**
- * The framework's example API (examples/<framework>-api, `startServer(config)`) started from a CONFIG.md file, as
- * `pnpm --dir examples/<framework>-api start` would: a genuine app whose `GET /whoami` runs certbound and answers
+ * The framework's example API (examples/<framework>-api, `startServer(config)`) started from a configuration file
+ * (docs/configuration.md), as `pnpm --dir examples/<framework>-api start` would: a genuine app whose `GET /whoami` runs certbound and answers
  * the verified identity as JSON.
  */
 export async function startExampleApi(framework: Framework, configFile: string): Promise<RunningServer> {

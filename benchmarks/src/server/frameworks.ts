@@ -16,7 +16,7 @@ export interface RunningServer {
 
 /**
  * TLS options shared by every mTLS server in the benchmarks: ask for a client certificate, let the verifier (not
- * the handshake) decide — CONFIG.md's default `verifyClientCertificate: false`, RFC 8705 §6.2.
+ * the handshake) decide — the default `verifyClientCertificate: false` of docs/configuration.md, RFC 8705 §6.2.
  */
 export function mtlsOptions(tls: TlsMaterial): ServerOptions {
   return { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false };

@@ -1,8 +1,8 @@
 import type { RunningServer } from './frameworks.js';
 
 /**
- * @certbound/gateway from a CONFIG.md file, as `certbound-gateway --config FILE` would start it, except that its
- * pino logger is silenced (a benchmark measures the service, not stderr).
+ * @certbound/gateway from a configuration file (docs/configuration.md), as `certbound-gateway --config FILE` would
+ * start it, except that its pino logger is silenced (a benchmark measures the service, not stderr).
  */
 export async function startGatewayServer(configFile: string): Promise<RunningServer> {
   const { loadGatewayConfig, startGateway } = await import('@certbound/gateway');

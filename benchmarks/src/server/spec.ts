@@ -24,13 +24,13 @@ export type ServerSpec =
   | { kind: 'bare'; framework: Framework | 'node'; tls: TlsMaterial }
   /** The same hello world behind the certbound adapter. */
   | { kind: 'adapter'; framework: Framework; tls: TlsMaterial; verifier: BenchVerifierOptions }
-  /** The framework's example API (examples/<framework>-api) from a CONFIG.md file. */
+  /** The framework's example API (examples/<framework>-api) from a configuration file (docs/configuration.md). */
   | { kind: 'example'; framework: Framework; configFile: string }
   /** Express + express-oauth2-jwt-bearer with mTLS binding required. */
   | { kind: 'peer'; tls: TlsMaterial; verifier: BenchVerifierOptions; tokenSigningAlg: JwsAlgorithm }
   /** Plain node:http answering 200 with an empty body (the gateway's baseline, and nginx's upstream). */
   | { kind: 'http-200'; body?: string }
-  /** @certbound/gateway from a CONFIG.md file. */
+  /** @certbound/gateway from a configuration file (docs/configuration.md). */
   | { kind: 'gateway'; configFile: string }
   /** @certbound/authority with the given registry (its token requests counted). */
   | { kind: 'authority'; tls: TlsMaterial; config: AuthorityConfig };
