@@ -3,6 +3,8 @@
  * the servers of docs/configuration.md announce themselves. Every child started here is stopped by `stopAllChildren()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 
 export interface StartChildOptions {
@@ -51,7 +53,7 @@ export interface ChildServer {
 const running = new Map<ChildProcess, (signal: NodeJS.Signals) => void>();
 
 /** Node flags that run the workspace's TypeScript sources: tsx, and the export condition that resolves them. */
-export const SOURCE_FLAGS: readonly string[] = ['--conditions=certbound-source', '--import', 'tsx'];
+export const SOURCE_FLAGS: readonly string[] = ['--conditions=certbound-source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
 
 /** Run TypeScript entry points through tsx inside one Node process (signals reach the server directly). */
 export function tsxArgs(entry: string, ...args: string[]): string[] {

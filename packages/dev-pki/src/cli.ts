@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDevPki, writeDevPki } from './index.js';
+import { DevPkiError, createDevPki, writeDevPki } from './index.js';
 
 const usage = `usage: certbound-pki --out DIR [--algorithm P-256|RSA-2048] [--client NAME ...]
 Writes a development CA, a second CA, a localhost server certificate and client certificates as PEM files.`;
@@ -33,8 +33,17 @@ async function main(): Promise<number> {
     process.stderr.write(`--algorithm must be P-256 or RSA-2048, got ${values.algorithm}\n`);
     return 2;
   }
-  const pki = await createDevPki({ algorithm: values.algorithm, ...(values.client ? { clients: values.client } : {}) });
-  const files = await writeDevPki(pki, resolve(process.env['INIT_CWD'] ?? process.cwd(), values.out));
+  let files;
+  try {
+    const pki = await createDevPki({ algorithm: values.algorithm, ...(values.client ? { clients: values.client } : {}) });
+    // Relative to where the command was typed: pnpm and npm scripts run elsewhere but set INIT_CWD.
+    files = await writeDevPki(pki, resolve(process.env['INIT_CWD'] ?? process.cwd(), values.out));
+  } catch (error) {
+    // One line, never a stack trace: the library's errors already name the flag and what to change.
+    const message = error instanceof DevPkiError ? `${error.field === 'clients' ? '--client' : '--out'}: ${error.message}` : (error as Error).message;
+    process.stderr.write(`certbound-pki: ${message}\n`);
+    return error instanceof DevPkiError ? 2 : 1;
+  }
   process.stdout.write(`wrote development PKI to ${files.dir}\n`);
   for (const [name, client] of Object.entries(files.clients)) process.stdout.write(`  ${name}: x5t#S256 ${client.thumbprint}\n`);
   return 0;

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DevPkiError } from '../errors.js';
 import { createCertificateAuthority, type CertificateAuthority, type IssuedCertificate } from './issue.js';
 import type { KeyAlgorithm } from './keys.js';
 
@@ -22,9 +23,35 @@ export interface DevPkiOptions {
   algorithm?: KeyAlgorithm;
 }
 
-/** Generate a CA, a second CA, a localhost server certificate and client certificates. */
+/** File stems the PKI writes for itself: a client of one of these names would overwrite (or be overwritten by) it. */
+const RESERVED_NAMES = new Set(['ca', 'other-ca', 'server', 'thumbprints']);
+/** A client name becomes a common name and two file names (`NAME.crt`, `NAME.key`): a plain, portable file stem. */
+const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Refuse client names that would escape the output folder, collide with the PKI's own files, or repeat. */
+function checkClientNames(names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    // The value is echoed only after it passed the plain-name pattern (no separators, no control characters).
+    if (!CLIENT_NAME.test(name) || name.includes('..')) {
+      throw new DevPkiError('ERR_DEV_PKI_CLIENT_NAME', 'clients', 'a client name must be 1–64 letters, digits, ".", "_" or "-", start with a letter or digit, and contain no ".." or path separator');
+    }
+    if (RESERVED_NAMES.has(name.toLowerCase())) {
+      throw new DevPkiError('ERR_DEV_PKI_CLIENT_NAME', 'clients', `client name "${name}" is taken by the PKI's own files (${[...RESERVED_NAMES].join(', ')})`);
+    }
+    if (seen.has(name.toLowerCase())) throw new DevPkiError('ERR_DEV_PKI_CLIENT_NAME', 'clients', `client name "${name}" is given twice`);
+    seen.add(name.toLowerCase());
+  }
+}
+
+/**
+ * Generate a CA, a second CA, a localhost server certificate and client certificates.
+ * @throws {@link DevPkiError} `ERR_DEV_PKI_CLIENT_NAME` for a client name that is not a plain file stem, is one of
+ * the PKI's own (`ca`, `other-ca`, `server`, `thumbprints`) or repeats (case-insensitively).
+ */
 export async function createDevPki(options: DevPkiOptions = {}): Promise<DevPki> {
   const algorithm = options.algorithm ?? 'P-256';
+  checkClientNames(options.clients ?? []);
   const [ca, otherCa] = await Promise.all([
     createCertificateAuthority({ algorithm }),
     createCertificateAuthority({ algorithm, commonName: 'certbound other CA' }),
@@ -52,7 +79,13 @@ export interface DevPkiFiles {
  * and `thumbprints.json`. Private keys are written with mode 0600.
  */
 export async function writeDevPki(pki: DevPki, dir: string): Promise<DevPkiFiles> {
-  await mkdir(dir, { recursive: true });
+  checkClientNames(Object.keys(pki.clients));
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'EEXIST' || (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'is a file, not a folder' : `cannot be created (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new DevPkiError('ERR_DEV_PKI_OUT', 'out', `the output folder ${dir} ${reason}`, { cause: error });
+  }
   const put = (name: string, content: string, secret = false) =>
     writeFile(join(dir, name), content, { mode: secret ? 0o600 : 0o644 }).then(() => join(dir, name));
   const clients: Record<string, { cert: string; key: string; thumbprint: string }> = {};
