@@ -1,6 +1,6 @@
 // The gateway behind a real nginx (examples/nginx-gateway): nginx terminates mTLS on 127.0.0.1, asks the gateway
-// through auth_request, and proxies to the echo upstream. Under CI=true a missing nginx fails the suite; locally the
-// suite is skipped with a message saying how to install it.
+// through auth_request, and proxies to the echo upstream. A missing nginx fails the suite unless
+// CERTBOUND_SKIP_PROXY_TESTS=1 outside CI (see proxy-programs.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,15 +8,11 @@ import { Agent, request } from 'undici';
 import { findNginx, startNginxGateway, type NginxGatewayStack } from '../../examples/nginx-gateway/src/start.js';
 import { runConformance, type ConformanceReport } from '../conformance/runner.js';
 import { createAuthFixture, CLIENT_ID, type AuthFixture } from '../support/fixture.js';
-import { mtlsRequest } from '../support/mtls.js';
+import { mtlsRequest, rawHttpsRequest } from '../support/mtls.js';
 import { startChild, stopAllChildren, tsxArgs } from '../support/child.js';
+import { proxyProgram } from './proxy-programs.js';
 
-const nginxBinary = findNginx();
-const inCi = process.env['CI'] === 'true';
-const skipLocally = nginxBinary === null && !inCi;
-if (skipLocally) {
-  console.warn('test/gateway: nginx is not installed, so the nginx gateway tests are skipped. Install it with `apt-get install nginx-light`.');
-}
+const nginx = proxyProgram('nginx', findNginx(), 'apt-get install nginx-light');
 
 interface Echo {
   method: string;
@@ -36,12 +32,12 @@ async function plainRequest(url: string, headers: Record<string, string>, localA
   }
 }
 
-describe.skipIf(skipLocally)('gateway behind nginx (auth_request)', () => {
+describe.skipIf(nginx.skip)('gateway behind nginx (auth_request)', () => {
   let fixture: AuthFixture;
   let stack: NginxGatewayStack;
 
   beforeAll(async () => {
-    if (nginxBinary === null) throw new Error('CI=true but nginx is not installed: the CI entry point must apt-get install nginx-light');
+    nginx.require();
     fixture = await createAuthFixture();
     // The conformance configuration, moved behind the proxy: no TLS of its own, the certificate from nginx's header.
     const config: Record<string, unknown> = {
@@ -123,6 +119,66 @@ describe.skipIf(skipLocally)('gateway behind nginx (auth_request)', () => {
     expect(echo.identity).toEqual({ sub: null, client_id: null, thumbprint: null, scopes: [], roles: [] });
   });
 
+  // Dot-segments and percent-encoded dots or slashes: nginx routes on the normalised path, so the upstream must get
+  // that same path. Before the fix, `location = /healthz` (no auth_request) forwarded the raw target and an upstream
+  // that does not normalise served /orders unauthenticated.
+  describe('paths that are not what they look like (unauthenticated)', () => {
+    // Where nginx routes each one (after normalising): the public /healthz or a protected route.
+    const variants: Array<[string, 'public' | 'protected']> = [
+      ['/orders/../healthz', 'public'],
+      ['/orders/%2e%2e/healthz', 'public'],
+      ['/orders/%2E%2E/healthz', 'public'],
+      ['//healthz', 'public'],
+      ['/orders/..%2fhealthz', 'public'],
+      ['/orders/%2e%2e%2fhealthz', 'public'],
+      ['/healthz/../orders', 'protected'],
+      ['/healthz/%2e%2e/orders/7', 'protected'],
+      ['/healthz/./../orders', 'protected'],
+      ['/./healthz/..//orders/7', 'protected'],
+    ];
+    it.each(variants)('%s → %s: the public one reaches the upstream as exactly /healthz, a protected one not at all (401)', async (path, route) => {
+      const before = stack.upstream.received.length;
+      const response = await rawHttpsRequest(stack.url, fixture.tls('none'), { path });
+      const reached = stack.upstream.received.slice(before).map((entry) => entry.target);
+      if (route === 'public') {
+        expect(response.status).toBe(200);
+        expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
+        expect(reached).toEqual(['/healthz']);
+      } else {
+        expect(response.status).toBe(401);
+        expect(response.header('www-authenticate')[0]).toMatch(/^Bearer/);
+        expect(reached).toEqual([]);
+      }
+    });
+
+    it('an authenticated request reaches the upstream with the normalised path and the query unchanged', async () => {
+      const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
+      const before = stack.upstream.received.length;
+      const response = await rawHttpsRequest(stack.url, fixture.tls('client-a'), { path: '/healthz/%2e%2e/orders/./7?page=2', headers: [['Authorization', `Bearer ${token}`]] });
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ path: '/orders/7', via: 'proxy' });
+      expect(stack.upstream.received.slice(before)).toEqual([{ method: 'GET', target: '/orders/7?page=2', identified: true }]);
+    });
+  });
+
+  it('nginx\'s own 400s reach the client as 400 invalid_request, also when nginx stopped reading before Authorization', async () => {
+    const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
+    const host = new URL(stack.url).host;
+    const cases: Array<Array<[string, string]>> = [
+      // A second Host before Authorization: nginx stops reading there, so the gateway never sees the token.
+      [['Host', host], ['Host', host], ['Authorization', `Bearer ${token}`]],
+      [['Host', host], ['Authorization', `Bearer ${token}`], ['Host', host]],
+      [['Host', host], ['Authorization', `Bearer ${token}`], ['Authorization', `Bearer ${token}`]],
+    ];
+    for (const headers of cases) {
+      const before = stack.upstream.received.length;
+      const response = await rawHttpsRequest(stack.url, fixture.tls('client-a'), { path: '/orders/7', headers });
+      expect(response.status).toBe(400);
+      expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_request' });
+      expect(stack.upstream.received.length).toBe(before);
+    }
+  });
+
   it('the conformance suite passes through nginx', async () => {
     const report: ConformanceReport = await runConformance(
       { name: 'nginx-gateway', url: stack.url, capabilities: ['identity', 'method-routing', 'jwks-control'] },
@@ -143,13 +199,13 @@ describe.skipIf(skipLocally)('gateway behind nginx (auth_request)', () => {
   });
 });
 
-describe.skipIf(skipLocally)('the example\'s start script (pnpm --dir examples/nginx-gateway start)', () => {
+describe.skipIf(nginx.skip)('the example\'s start script (pnpm --dir examples/nginx-gateway start)', () => {
   afterAll(async () => {
     await stopAllChildren();
   });
 
   it('prints the ready line, serves through nginx, and on SIGTERM stops nginx and removes its directory', async () => {
-    if (nginxBinary === null) throw new Error('CI=true but nginx is not installed: the CI entry point must apt-get install nginx-light');
+    nginx.require();
     const main = fileURLToPath(new URL('../../examples/nginx-gateway/src/main.ts', import.meta.url));
     const child = await startChild({ args: tsxArgs(main) });
     let stopped: Awaited<ReturnType<typeof child.stop>> | undefined;

@@ -40,6 +40,8 @@ export interface NginxGatewayStack {
   readonly gatewayUrl: string;
   /** The upstream, reached directly. */
   readonly upstreamUrl: string;
+  /** The upstream itself (what it received). */
+  readonly upstream: Upstream;
   /** The directory holding nginx.conf, gateway.json, the PKI files and nginx's logs. */
   readonly dir: string;
   readonly pki: DevPki;
@@ -220,6 +222,7 @@ export async function startNginxGateway(options: NginxGatewayOptions = {}): Prom
       url: `https://${HOST}:${port}`,
       gatewayUrl: gateway.url,
       upstreamUrl: upstream.url,
+      upstream,
       dir,
       pki,
       files,

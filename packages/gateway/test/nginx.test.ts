@@ -162,4 +162,29 @@ describe('nginx auth_request', () => {
       await roles.close();
     }
   });
+
+  describe('/auth/nginx/malformed (requests nginx itself refused with 400)', () => {
+    const malformed = () => `${gateway.url}/auth/nginx/malformed`;
+    const clientA = () => setup.pki.clients['client-a']!;
+
+    it('never answers below 400 or with another status: a valid token, no token, an expired token → 400 invalid_request', async () => {
+      const valid = `Bearer ${setup.tokens.mint(clientA().thumbprint)}`;
+      const expired = `Bearer ${setup.tokens.mint(clientA().thumbprint, { iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })}`;
+      // null: nginx stopped reading the header section (a second Host) before Authorization.
+      for (const authorization of [valid, null, expired]) {
+        const reply = await send(malformed(), { headers: subrequest(authorization, clientA().cert) });
+        expect(reply.status).toBe(400);
+        expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request' });
+        expect(reply.header('x-certbound-subject')).toBeUndefined();
+      }
+    });
+
+    it('keeps the verifier\'s own 400 (a second Authorization header) with its challenge', async () => {
+      const token = `Bearer ${setup.tokens.mint(clientA().thumbprint)}`;
+      const reply = await send(malformed(), { headers: [...subrequest(token, clientA().cert), ['Authorization', token]] });
+      expect(reply.status).toBe(400);
+      expect(reply.header('www-authenticate')).toContain('error="invalid_request"');
+      expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request', error_description: 'More than one Authorization header' });
+    });
+  });
 });

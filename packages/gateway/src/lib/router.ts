@@ -60,10 +60,13 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
       url: protocol.originalUrl(req),
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (decision.ok && protocol.refusesAll) {
+    // A proxy-refused request is a 400 whatever the verifier made of the part the proxy passed on: nginx may have
+    // stopped reading headers before Authorization (a second Host), which alone would read as "no credentials".
+    if (protocol.refusesAll && (decision.ok || decision.failure.status !== 400)) {
       metrics.observeDecision(protocol.name, false, 'ERR_AUTHORIZATION_MALFORMED', seconds);
       logger.info({ protocol: protocol.name, peer: req.socket.remoteAddress, status: 400 }, 'refused by the proxy as malformed');
-      protocol.allow(res, decision.headers);
+      // The "allowed" answer of such an endpoint is its 400; no identity goes with it.
+      protocol.allow(res, {});
     } else if (decision.ok) {
       metrics.observeDecision(protocol.name, true, 'OK', seconds);
       logDecision(logger, protocol, req, { ok: true, subject: decision.identity.subject, clientId: decision.identity.clientId, thumbprint: decision.identity.thumbprint });

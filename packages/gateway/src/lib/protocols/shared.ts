@@ -6,7 +6,10 @@ import type { Protocol } from '../metrics.js';
 /** How one proxy protocol reads its authorization request and shapes the answer. */
 export interface ProtocolAdapter {
   readonly name: Protocol;
-  /** Set for endpoints whose "allowed" answer is still a refusal (requests the proxy itself rejected). */
+  /**
+   * Set for endpoints of requests the proxy itself rejected: `allow` (a 400 refusal) then answers everything but the
+   * verifier's own 400 refusals, which `deny` passes on.
+   */
   readonly refusesAll?: true;
   /** Path and query of the client's original request (for the verifier's query-token check). */
   originalUrl(req: IncomingMessage): string;
