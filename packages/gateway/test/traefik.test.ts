@@ -98,12 +98,24 @@ describe('Traefik ForwardAuth', () => {
     expect(reply.status).toBe(401);
   });
 
-  it('identity values the token lacks are not sent (Traefik then removes client-sent copies)', async () => {
+  it('identity values the token lacks are answered empty, so the proxy sets "" rather than a client-sent copy', async () => {
     const clientA = setup.pki.clients['client-a']!;
     const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
     const reply = await send(address(), { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA])) });
     expect(reply.status).toBe(200);
-    expect(reply.header('x-certbound-roles')).toBeUndefined();
+    expect(reply.header('x-certbound-roles')).toBe('');
     expect(reply.header('x-certbound-scopes')).toBe('orders.read orders.write');
+  });
+
+  it('/auth/caddy answers as /auth/traefik and counts under protocol="caddy"', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
+    const reply = await send(address().replace('/auth/traefik', '/auth/caddy'), { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA])) });
+    expect(reply.status).toBe(200);
+    expect(reply.header('x-certbound-subject')).toBe(CLIENT_ID);
+    expect(reply.header('x-certbound-roles')).toBe('');
+    const refused = await send(address().replace('/auth/traefik', '/auth/caddy'), { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([setup.pki.clients['client-b']!])) });
+    expect(refused.status).toBe(401);
+    expect(refused.header('www-authenticate')).toContain('error="invalid_token"');
   });
 });

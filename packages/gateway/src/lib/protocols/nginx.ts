@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { VerifyFailure } from '@certbound/core';
 import type { IdentityHeaderValues } from '../identity.js';
-import { asciiJson, denyDirectly, headerValue, originForm, presentIdentityHeaders, send, sendAllowed, type ProtocolAdapter } from './shared.js';
+import { asciiJson, denyDirectly, headerValue, originForm, send, sendAllowed, type ProtocolAdapter } from './shared.js';
 
 /** Header nginx sets on the subrequest with `proxy_set_header X-Original-URI $request_uri;`. */
 export const NGINX_ORIGINAL_URI_HEADER = 'x-original-uri';
@@ -22,7 +22,8 @@ export const nginxProtocol: ProtocolAdapter = {
     return originForm(headerValue(req, NGINX_ORIGINAL_URI_HEADER));
   },
   allow(res: ServerResponse, identity: IdentityHeaderValues) {
-    sendAllowed(res, presentIdentityHeaders(identity));
+    // Every identity header, empty when absent: `auth_request_set` then reads "" and `proxy_set_header` drops it.
+    sendAllowed(res, identity);
   },
   deny(res: ServerResponse, failure: VerifyFailure) {
     const body = asciiJson(failure.body);
