@@ -32,7 +32,7 @@ export interface NginxGatewayOptions {
 
 export interface GatewayStackOptions extends Omit<NginxGatewayOptions, 'nginxBinary'> {
   /** The proxy in front of the gateway and the upstream, and its configuration template. */
-  proxy: { name: ProxyName; template: string; binary?: string };
+  proxy: { name: ProxyName; template: string; binary?: string; values?: Record<string, string> };
 }
 
 export interface NginxGatewayStack {
@@ -70,9 +70,9 @@ export function startNginxGateway(options: NginxGatewayOptions = {}): Promise<Ng
 }
 
 /**
- * Start PKI, gateway, upstream and a proxy in front of them (nginx, or Caddy's forward_auth). The template gets
- * DIR, LISTEN, PORT, SERVER_CERT, SERVER_KEY, SERVER_PEM (certificate + key, for HAProxy), CA_CERT, GATEWAY and
- * UPSTREAM.
+ * Start PKI, gateway, upstream and a proxy in front of them (nginx, Caddy's forward_auth, HAProxy with certbound-auth.lua). The template gets
+ * DIR, LISTEN, PORT, SERVER_CERT, SERVER_KEY, SERVER_PEM (certificate + key, for HAProxy), CA_CERT, GATEWAY,
+ * UPSTREAM and `proxy.values`.
  */
 /** The template values naming the working directory and the PKI files (SERVER_PEM is written here). */
 export async function proxyFileValues(dir: string, files: DevPkiFiles): Promise<Record<string, string>> {
@@ -126,7 +126,7 @@ export async function startGatewayStack(options: GatewayStackOptions): Promise<N
       binary,
       dir,
       template: await readFile(options.proxy.template, 'utf8'),
-      values: { ...(await proxyFileValues(dir, files)), GATEWAY: `${HOST}:${gateway.port}`, UPSTREAM: `${HOST}:${upstream.port}` },
+      values: { ...(await proxyFileValues(dir, files)), GATEWAY: `${HOST}:${gateway.port}`, UPSTREAM: `${HOST}:${upstream.port}`, ...options.proxy.values },
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     });
     cleanups.push(() => proxy.stop());

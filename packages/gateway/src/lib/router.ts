@@ -6,13 +6,14 @@ import type { GatewayMetrics } from './metrics.js';
 import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
 import { nginxMalformedProtocol, nginxProtocol } from './protocols/nginx.js';
 import { send, type ProtocolAdapter } from './protocols/shared.js';
-import { caddyProtocol, traefikProtocol } from './protocols/traefik.js';
+import { caddyProtocol, haproxyProtocol, traefikProtocol } from './protocols/traefik.js';
 
 export const NGINX_PATH = '/auth/nginx';
 /** Where the example nginx config sends requests nginx itself refused as malformed (see nginxMalformedProtocol). */
 export const NGINX_MALFORMED_PATH = '/auth/nginx/malformed';
 export const TRAEFIK_PATH = '/auth/traefik';
 export const CADDY_PATH = '/auth/caddy';
+export const HAPROXY_PATH = '/auth/haproxy';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -26,6 +27,7 @@ export function protocolFor(url: string): ProtocolAdapter | null {
   if (path === NGINX_MALFORMED_PATH) return nginxMalformedProtocol;
   if (path === TRAEFIK_PATH) return traefikProtocol;
   if (path === CADDY_PATH) return caddyProtocol;
+  if (path === HAPROXY_PATH) return haproxyProtocol;
   // Envoy appends the client's path to path_prefix: /auth/envoy/orders/7?x=1
   if (path === ENVOY_PATH_PREFIX || path.startsWith(`${ENVOY_PATH_PREFIX}/`)) return envoyProtocol;
   return null;

@@ -24,3 +24,9 @@ export const traefikProtocol: ProtocolAdapter = {
  * non-2xx answer goes to the client with its status, headers and body; `copy_headers` copies the identity headers).
  */
 export const caddyProtocol: ProtocolAdapter = { ...traefikProtocol, name: 'caddy' };
+
+/**
+ * HAProxy with examples/haproxy/certbound-auth.lua: the same exchange (the script sends `X-Forwarded-Method` and
+ * `X-Forwarded-Uri`; haproxy.cfg returns a refusal's status, challenge and body and sets the identity headers).
+ */
+export const haproxyProtocol: ProtocolAdapter = { ...traefikProtocol, name: 'haproxy' };
