@@ -1,10 +1,15 @@
 // One suite for every proxy that fronts the certbound gateway (nginx auth_request, Caddy forward_auth, HAProxy with
-// certbound-auth.lua): the real program started on 127.0.0.1 from the example's configuration file, verbatim, in
-// front of the gateway and the echo upstream. Each deployment file calls describeGatewayBehind once.
+// certbound-auth.lua), and one for a proxy in front of an application that verifies tokens itself: the real program
+// started on 127.0.0.1 from the example's configuration file, verbatim. Each deployment file calls them.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { findProgram, PROXY_PROGRAMS, type ProxyName } from '../../examples/nginx-gateway/src/proxy-process.js';
-import { startGatewayStack, type NginxGatewayStack } from '../../examples/nginx-gateway/src/start.js';
+import { loadConfig } from '@certbound/core';
+import { startServer as startExpress, type RunningServer } from '../../examples/express-api/src/server.js';
+import { findProgram, PROXY_PROGRAMS, startProxyProgram, type ProxyName, type RunningProxy } from '../../examples/nginx-gateway/src/proxy-process.js';
+import { proxyFileValues, startGatewayStack, type NginxGatewayStack } from '../../examples/nginx-gateway/src/start.js';
 import { runConformance } from '../conformance/runner.js';
 import { createAuthFixture, CLIENT_ID, REQUIRED_SCOPE, type AuthFixture } from '../support/fixture.js';
 import { mtlsRequest, rawHttpsRequest, type RawResponse } from '../support/mtls.js';
@@ -60,6 +65,45 @@ function expectRefusal(response: RawResponse, status: number, error: string): vo
   expect(response.header('www-authenticate').join(', ')).toMatch(new RegExp(`^Bearer\\b.*error="${error}"`));
   expect(response.header('content-type')[0]).toMatch(/^application\/json/);
   expect(JSON.parse(response.body)).toEqual({ error, error_description: expect.any(String) });
+}
+
+/**
+ * The certificate-header cases every deployment shares, on a protected `path`: replay with another certificate, no
+ * certificate at all, and a client-forged header. `reached` (when the upstream is separate) must not move.
+ */
+function certificateHeaderCases(
+  path: string,
+  deployment: { certificate: { header: string }; encodeCertificate(pem: string): string },
+  context: () => { fixture: AuthFixture; url: string; reached?: () => number },
+): void {
+  const send = (client: 'client-b' | 'none', extra: Array<[string, string]> = []) => {
+    const { fixture, url } = context();
+    const token = fixture.issuer.mint({ thumbprint: fixture.thumbprint('client-a') });
+    return rawHttpsRequest(url, fixture.tls(client), { path, headers: [['Authorization', `Bearer ${token}`], ...extra] });
+  };
+  const unreached = async (run: () => Promise<void>) => {
+    const reached = context().reached;
+    const before = reached?.();
+    await run();
+    if (reached !== undefined) expect(reached()).toBe(before);
+  };
+
+  it('RFC 8705 §3: a token bound to client-a replayed with client-b\'s certificate → 401 invalid_token end to end', () =>
+    unreached(async () => expectRefusal(await send('client-b'), 401, 'invalid_token')));
+
+  it('no client certificate → 401 invalid_token, never 400 (no "::", empty or placeholder certificate header)', () =>
+    unreached(async () => expectRefusal(await send('none'), 401, 'invalid_token')));
+
+  it('docs/security.md rule 7: a client-forged certificate header is replaced or removed, in any letter case', () =>
+    unreached(async () => {
+      const forged = deployment.encodeCertificate(context().fixture.pki.clients['client-a']!.cert);
+      for (const name of [deployment.certificate.header, deployment.certificate.header.toUpperCase()]) {
+        // client-b's connection claims client-a's certificate in the very header the proxy sets.
+        expectRefusal(await send('client-b', [[name, forged]]), 401, 'invalid_token');
+        // Without any client certificate the forged header is all there is, and it still does not count.
+        expectRefusal(await send('none', [[name, forged]]), 401, 'invalid_token');
+      }
+    }));
 }
 
 /**
@@ -120,25 +164,7 @@ export function describeGatewayBehind(deployment: GatewayDeployment, extra?: (co
       expect(response.json<Echo>().identity).toMatchObject({ sub: CLIENT_ID, client_id: null, roles: ['Api.Caller'] });
     });
 
-    it('RFC 8705 §3: the token replayed with another certificate → 401 invalid_token, challenge and body end to end', async () => {
-      const before = stack.upstream.received.length;
-      expectRefusal(await get('/orders/7', 'client-b', [['Authorization', bearer('client-a')]]), 401, 'invalid_token');
-      expect(stack.upstream.received.length).toBe(before);
-    });
-
-    it('no client certificate → 401 invalid_token, never 400 (no empty or placeholder certificate header)', async () => {
-      expectRefusal(await get('/orders/7', 'none', [['Authorization', bearer()]]), 401, 'invalid_token');
-    });
-
-    it('docs/security.md rule 7: a client-forged certificate header is replaced or removed, in any letter case', async () => {
-      const forged = deployment.encodeCertificate(fixture.pki.clients['client-a']!.cert);
-      for (const name of [deployment.certificate.header, deployment.certificate.header.toUpperCase()]) {
-        // client-b's connection claims client-a's certificate in the very header the proxy sets.
-        expectRefusal(await get('/orders/7', 'client-b', [['Authorization', bearer('client-a')], [name, forged]]), 401, 'invalid_token');
-        // Without any client certificate the forged header is all there is, and it still does not count.
-        expectRefusal(await get('/orders/7', 'none', [['Authorization', bearer('client-a')], [name, forged]]), 401, 'invalid_token');
-      }
-    });
+    certificateHeaderCases('/orders/7', deployment, () => ({ fixture, url: stack.url, reached: () => stack.upstream.received.length }));
 
     it('client-sent identity headers never reach the upstream: the gateway\'s values replace them', async () => {
       const response = await get('/orders/7', 'client-a', [
@@ -236,6 +262,98 @@ export function describeGatewayBehind(deployment: GatewayDeployment, extra?: (co
       const response = await get('/orders/7', 'client-a', [['Authorization', bearer()]]);
       expect(response.status).toBe(deployment.gatewayDownStatus);
       expect(stack.upstream.received.length).toBe(before);
+    });
+  });
+}
+
+export interface AppDeployment {
+  proxy: ProxyName;
+  /** The example's configuration file (a template with {{PLACEHOLDERS}}). */
+  template: string;
+  /** The application's certificateSource format and header, and how a client would forge that header. */
+  certificate: { format: 'rfc9440' | 'base64-der'; header: string };
+  encodeCertificate(pem: string): string;
+  /** Status when the application cannot be reached (a 5xx). */
+  appDownStatus: number;
+}
+
+/**
+ * The proxy in front of an application that verifies tokens itself (the Express example API with certbound,
+ * certificate from the proxy's header): the certificate header is the proxy's only job, and what can go wrong.
+ */
+export function describeAppBehind(deployment: AppDeployment): void {
+  const spec = PROXY_PROGRAMS[deployment.proxy];
+  const program = proxyProgram(spec.name, findProgram(spec), spec.install);
+
+  describe.skipIf(program.skip)(`${deployment.certificate.format} header from ${spec.name} (${deployment.template.split('/').slice(-2).join('/')}) to the Express example API`, () => {
+    let fixture: AuthFixture;
+    let dir: string;
+    let app: RunningServer;
+    let proxy: RunningProxy;
+    const bearer = (client: 'client-a' | 'client-b' = 'client-a') => `Bearer ${fixture.issuer.mint({ thumbprint: fixture.thumbprint(client) })}`;
+    const get = (path: string, client: 'client-a' | 'client-b' | 'none', headers: Array<[string, string]> = []) =>
+      rawHttpsRequest(proxy.url, fixture.tls(client), { path, headers });
+
+    beforeAll(async () => {
+      const binary = program.require();
+      fixture = await createAuthFixture();
+      const configPath = await fixture.writeConfig(`behind-${spec.name}.json`, {
+        tls: undefined,
+        certificateSource: { type: 'header', ...deployment.certificate, trustedProxies: ['127.0.0.1/32'] },
+      });
+      app = await startExpress(await loadConfig(configPath));
+      dir = await mkdtemp(join(tmpdir(), `certbound-${spec.name}-app-`));
+      await mkdir(join(dir, 'pki'));
+      proxy = await startProxyProgram(spec, {
+        binary,
+        dir,
+        template: await readFile(deployment.template, 'utf8'),
+        values: { ...(await proxyFileValues(dir, fixture.files)), UPSTREAM: new URL(app.url).host },
+      });
+    });
+
+    afterAll(async () => {
+      await proxy?.stop();
+      await app?.close();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      await fixture?.close();
+    });
+
+    it('RFC 8705 §3: bound token + matching certificate → 200 with the caller\'s identity', async () => {
+      const response = await get('/whoami', 'client-a', [['Authorization', bearer()]]);
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ sub: CLIENT_ID, thumbprint: fixture.thumbprint('client-a') });
+    });
+
+    certificateHeaderCases('/whoami', deployment, () => ({ fixture, url: proxy.url }));
+
+    it('docs/security.md rule 7: straight to the application from an untrusted address (127.0.0.2) → the header is ignored', async () => {
+      const headers = { authorization: bearer(), [deployment.certificate.header]: deployment.encodeCertificate(fixture.pki.clients['client-a']!.cert) };
+      const untrusted = await plainRequest(`${app.url}/whoami`, headers, '127.0.0.2');
+      expect(untrusted.status).toBe(401);
+      expect(untrusted.headers['www-authenticate']).toContain('error="invalid_token"');
+    });
+
+    it.each(['/whoami/../healthz', '/healthz/../whoami', '/healthz/%2e%2e/whoami', '//whoami', '/healthz/..%2fwhoami', '/x/%2E%2E/whoami'])(
+      '%s without credentials → never the protected route\'s 200',
+      async (path) => {
+        const response = await get(path, 'none');
+        if (response.status === 200) expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
+        else expect([401, 404]).toContain(response.status);
+      },
+    );
+
+    it('the conformance suite passes through the proxy', async () => {
+      const report = await runConformance({ name: `${spec.name}-app`, url: proxy.url, capabilities: ['identity', 'method-routing', 'jwks-control'] }, fixture);
+      console.log(`conformance through ${spec.name} → Express API (${deployment.certificate.format}): ${report.results.length} cases, ${report.passed} passed, ${report.failed} failed`);
+      const failures = report.results.filter((r) => r.problems.length > 0).map((r) => `${r.case.id}: ${r.problems.join('; ')}`);
+      expect(failures).toEqual([]);
+    }, 120_000);
+
+    it('application down → a 5xx from the proxy', async () => {
+      await app.close();
+      const response = await get('/whoami', 'client-a', [['Authorization', bearer()]]);
+      expect(response.status).toBe(deployment.appDownStatus);
     });
   });
 }
