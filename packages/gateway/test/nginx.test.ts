@@ -187,4 +187,51 @@ describe('nginx auth_request', () => {
       expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request', error_description: 'More than one Authorization header' });
     });
   });
+
+  describe('gateway.authCacheSeconds: X-Accel-Expires on accepted answers, never past the token\'s exp', () => {
+    let cached: Gateway;
+    beforeAll(async () => {
+      cached = await startTestGateway(gatewayDocument(setup, { format: 'nginx', header: 'x-ssl-client-cert' }, { gateway: { authCacheSeconds: 60 } }));
+    });
+    afterAll(async () => {
+      await cached?.close();
+    });
+    const ask = (claims: Record<string, unknown>, client = 'client-a', target = gateway) => {
+      const clientA = setup.pki.clients['client-a']!;
+      return send(`${target.url}/auth/nginx`, { headers: subrequest(`Bearer ${setup.tokens.mint(clientA.thumbprint, claims)}`, setup.pki.clients[client]!.cert) });
+    };
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('the cap when the token outlives it; the time left when exp comes first', async () => {
+      const long = await ask({}, 'client-a', cached);
+      expect(long.status).toBe(200);
+      expect(long.header('x-accel-expires')).toBe('60');
+      expect(long.header('x-certbound-subject')).toBe(CLIENT_ID);
+      const short = await ask({ exp: now() + 5 }, 'client-a', cached);
+      expect(short.status).toBe(200);
+      expect(Number(short.header('x-accel-expires'))).toBeGreaterThanOrEqual(3);
+      expect(Number(short.header('x-accel-expires'))).toBeLessThanOrEqual(5);
+    });
+
+    it('a token past exp but inside the clock tolerance is accepted and not cached', async () => {
+      const late = await ask({ exp: now() - 5 }, 'client-a', cached);
+      expect(late.status).toBe(200);
+      expect(late.header('x-accel-expires')).toBeUndefined();
+    });
+
+    it('refusals never carry it, and without the setting no answer does', async () => {
+      const refused = await ask({}, 'client-b', cached);
+      expect(refused.status).toBe(401);
+      expect(refused.header('x-accel-expires')).toBeUndefined();
+      const plain = await ask({});
+      expect(plain.status).toBe(200);
+      expect(plain.header('x-accel-expires')).toBeUndefined();
+    });
+
+    it('the setting is validated: an integer from 0 to 3600', async () => {
+      for (const bad of [-1, 3601, 1.5, '30']) {
+        await expect(async () => startTestGateway(gatewayDocument(setup, { format: 'nginx' }, { gateway: { authCacheSeconds: bad } }))).rejects.toThrow(/gateway\.authCacheSeconds/);
+      }
+    });
+  });
 });

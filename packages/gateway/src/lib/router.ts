@@ -39,6 +39,14 @@ export interface RouterContext {
   logger: Logger;
   /** True once close() has begun: /healthz then reports 503 so load balancers stop sending. */
   isClosing(): boolean;
+  /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
+  authCacheSeconds: number;
+}
+
+/** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
+export function cacheLifetime(capSeconds: number, expiresAt: number | undefined, nowMs: number): number {
+  if (capSeconds <= 0 || expiresAt === undefined) return 0;
+  return Math.max(0, Math.min(capSeconds, Math.floor(expiresAt - nowMs / 1000)));
 }
 
 function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMessage, outcome: { ok: true; subject?: string | undefined; clientId?: string | undefined; thumbprint: string | null } | VerifyFailure): void {
@@ -74,7 +82,7 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
     } else if (decision.ok) {
       metrics.observeDecision(protocol.name, true, 'OK', seconds);
       logDecision(logger, protocol, req, { ok: true, subject: decision.identity.subject, clientId: decision.identity.clientId, thumbprint: decision.identity.thumbprint });
-      protocol.allow(res, decision.headers);
+      protocol.allow(res, decision.headers, cacheLifetime(context.authCacheSeconds, decision.expiresAt, Date.now()));
     } else {
       metrics.observeDecision(protocol.name, false, decision.failure.code, seconds);
       logDecision(logger, protocol, req, decision.failure);

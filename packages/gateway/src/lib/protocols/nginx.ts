@@ -7,6 +7,8 @@ import { asciiJson, denyDirectly, headerValue, originForm, send, sendAllowed, ty
 export const NGINX_ORIGINAL_URI_HEADER = 'x-original-uri';
 /** The status the client should get; nginx reads it with `auth_request_set`. */
 export const NGINX_STATUS_HEADER = 'x-certbound-status';
+/** How long nginx may cache an accepted decision (gateway.authCacheSeconds, bounded by the token's exp). */
+export const NGINX_CACHE_HEADER = 'x-accel-expires';
 /** The JSON error body; nginx cannot pass the subrequest's body on, so it travels as a header. */
 export const NGINX_BODY_HEADER = 'x-certbound-body';
 
@@ -21,9 +23,11 @@ export const nginxProtocol: ProtocolAdapter = {
   originalUrl(req) {
     return originForm(headerValue(req, NGINX_ORIGINAL_URI_HEADER));
   },
-  allow(res: ServerResponse, identity: IdentityHeaderValues) {
+  allow(res: ServerResponse, identity: IdentityHeaderValues, cacheSeconds = 0) {
     // Every identity header, empty when absent: `auth_request_set` then reads "" and `proxy_set_header` drops it.
-    sendAllowed(res, identity);
+    if (cacheSeconds <= 0) return sendAllowed(res, identity);
+    // nginx's own cache lifetime header; the example's auth location ignores Cache-Control so that this one counts.
+    send(res, 200, { ...identity, [NGINX_CACHE_HEADER]: String(cacheSeconds) });
   },
   deny(res: ServerResponse, failure: VerifyFailure) {
     const body = asciiJson(failure.body);

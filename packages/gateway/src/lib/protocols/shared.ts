@@ -13,8 +13,11 @@ export interface ProtocolAdapter {
   readonly refusesAll?: true;
   /** Path and query of the client's original request (for the verifier's query-token check). */
   originalUrl(req: IncomingMessage): string;
-  /** Answer "allowed", handing the identity headers to the proxy for the upstream request. */
-  allow(res: ServerResponse, identity: IdentityHeaderValues): void;
+  /**
+   * Answer "allowed", handing the identity headers to the proxy for the upstream request. `cacheSeconds` > 0: the
+   * proxy may reuse this answer that long (only nginx's endpoint says so).
+   */
+  allow(res: ServerResponse, identity: IdentityHeaderValues, cacheSeconds?: number): void;
   /** Answer "refused" in the form the proxy passes back to the client. */
   deny(res: ServerResponse, failure: VerifyFailure): void;
 }
