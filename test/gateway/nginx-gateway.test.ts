@@ -60,6 +60,9 @@ describeGatewayBehind(
         [['Host', host], ['Host', host], ['Authorization', `Bearer ${token}`]],
         [['Host', host], ['Authorization', `Bearer ${token}`], ['Host', host]],
         [['Host', host], ['Authorization', `Bearer ${token}`], ['Authorization', `Bearer ${token}`]],
+        // A header line over large_client_header_buffers (32k): nginx's "Request Header Or Cookie Too Large".
+        [['Host', host], ['Authorization', `Bearer ${token}`], ['X-Padding', 'x'.repeat(40_000)]],
+        [['Host', host], ['Authorization', `Bearer ${'a'.repeat(40_000)}`]],
       ];
       for (const headers of cases) {
         const before = stack.upstream.received.length;

@@ -37,8 +37,8 @@ export const nginxProtocol: ProtocolAdapter = {
 };
 
 /**
- * Requests nginx itself refused as malformed (`error_page 400 = @certbound_malformed`): a second Authorization header
- * is one. nginx's own answer would be an HTML page without a challenge; the example config sends such requests
+ * Requests nginx itself refused as malformed (`error_page 400 494 = @certbound_malformed`): a second Authorization
+ * header is one, a header line over its buffers another. nginx's own answer would be an HTML page without a challenge; the example config sends such requests
  * here instead, and the client gets what an application would answer: the verifier's 400 refusal as it is (400
  * invalid_request for the duplicate header), else a generic 400 invalid_request. Never an "allowed" answer and never
  * another status — nginx has already refused the request, and may have dropped the headers after the bad one.
