@@ -28,22 +28,16 @@ export const gatewayScenario: Scenario = {
     const { fixtures, settings } = context;
     const token = fixtures.warmToken.RS256;
     const cert = clientCert(fixtures);
+    const gatewayConfig = {
+      listen: { host: '127.0.0.1', port: 0 },
+      issuer: fixtures.issuer,
+      audience: fixtures.audience,
+      jwks: { keys: [fixtures.keys.RS256.publicJwk] },
+      algorithms: ['RS256'],
+      certificateSource: { type: 'header', format: 'nginx', header: CERT_HEADER, trustedProxies: ['127.0.0.1/32'] },
+    };
     const configFile = join(fixtures.dir, 'gateway.json');
-    await writeFile(
-      configFile,
-      JSON.stringify(
-        {
-          listen: { host: '127.0.0.1', port: 0 },
-          issuer: fixtures.issuer,
-          audience: fixtures.audience,
-          jwks: { keys: [fixtures.keys.RS256.publicJwk] },
-          algorithms: ['RS256'],
-          certificateSource: { type: 'header', format: 'nginx', header: CERT_HEADER, trustedProxies: ['127.0.0.1/32'] },
-        },
-        null,
-        2,
-      ),
-    );
+    await writeFile(configFile, JSON.stringify(gatewayConfig, null, 2));
 
     const gateway = await recorder.server('gateway', { kind: 'gateway', configFile });
     const bare = await recorder.server('http-200', { kind: 'http-200' });
@@ -72,18 +66,28 @@ export const gatewayScenario: Scenario = {
       return;
     }
     const upstream = await recorder.server('upstream', { kind: 'http-200', body: HELLO_BODY });
+    // A second gateway that lets nginx cache accepted decisions (X-Accel-Expires), for the cached server block.
+    const cachedConfigFile = join(fixtures.dir, 'gateway-cached.json');
+    await writeFile(cachedConfigFile, JSON.stringify({ ...gatewayConfig, gateway: { authCacheSeconds: 30 } }, null, 2));
+    const cachedGateway = await recorder.server('gateway-cached', { kind: 'gateway', configFile: cachedConfigFile });
     const prefix = join(fixtures.dir, 'nginx');
     await mkdir(prefix, { recursive: true });
-    const [directPort, gatedPort] = [await freePort(), await freePort()];
+    const [directPort, gatedPort, cachedPort] = [await freePort(), await freePort(), await freePort()];
     const files = fixtures.files;
-    const location = (auth: boolean) => `
+    type Auth = 'none' | 'gateway' | 'cached';
+    const location = (auth: Auth) => `
     location / {
-${auth ? '      auth_request /_certbound;\n' : ''}      proxy_pass http://app;
+${auth === 'none' ? '' : '      auth_request /_certbound;\n'}      proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header ${CERT_HEADER} "";
     }`;
-    const tlsServer = (port: number, auth: boolean) => `
+    // The cache lines of examples/nginx-gateway/nginx.conf.template's auth location.
+    const cacheLines = `
+      proxy_cache certbound_auth;
+      proxy_cache_key "$http_authorization|$ssl_client_escaped_cert";
+      proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;`;
+    const tlsServer = (port: number, auth: Auth) => `
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${files.serverCert};
@@ -91,30 +95,33 @@ ${auth ? '      auth_request /_certbound;\n' : ''}      proxy_pass http://app;
     ssl_client_certificate ${files.caCert};
     ssl_verify_client optional_no_ca;
 ${
-  auth
-    ? `    location = /_certbound {
+  auth === 'none'
+    ? ''
+    : `    location = /_certbound {
       internal;
-      proxy_pass http://certbound${AUTH_PATH};
+      proxy_pass http://${auth === 'cached' ? 'certbound_cached' : 'certbound'}${AUTH_PATH};
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header ${CERT_HEADER} $ssl_client_escaped_cert;
+      proxy_set_header ${CERT_HEADER} $ssl_client_escaped_cert;${auth === 'cached' ? cacheLines : ''}
     }`
-    : ''
 }${location(auth)}
   }`;
     const config = nginxMain(
       prefix,
       `  upstream app { server 127.0.0.1:${upstream.ready.port}; keepalive 64; }
   upstream certbound { server 127.0.0.1:${gateway.ready.port}; keepalive 64; }
-${tlsServer(directPort!, false)}
-${tlsServer(gatedPort!, true)}`,
+  upstream certbound_cached { server 127.0.0.1:${cachedGateway.ready.port}; keepalive 64; }
+  proxy_cache_path ${join(prefix, 'tmp', 'auth_cache')} levels=1:2 keys_zone=certbound_auth:10m max_size=64m inactive=10m use_temp_path=off;
+${tlsServer(directPort!, 'none')}
+${tlsServer(gatedPort!, 'gateway')}
+${tlsServer(cachedPort!, 'cached')}`,
     );
     let nginx: NginxHandle | undefined;
     try {
-      nginx = await startNginx(context.nginxBinary, prefix, config, [directPort!, gatedPort!], context.placement);
-      progress('gateway', `nginx on ${directPort} (→ upstream) and ${gatedPort} (auth_request → gateway → upstream)`);
+      nginx = await startNginx(context.nginxBinary, prefix, config, [directPort!, gatedPort!, cachedPort!], context.placement);
+      progress('gateway', `nginx on ${directPort} (→ upstream), ${gatedPort} (auth_request → gateway → upstream) and ${cachedPort} (the same with the auth cache)`);
       const nginxUrl = (port: number) => `https://127.0.0.1:${port}`;
       const probe = { clientCert: cert, ca: fixtures.pki.ca.cert };
       await expectStatus('nginx → gateway → upstream, bound token', 200, nginxUrl(gatedPort!), HELLO_PATH, { ...probe, headers: { authorization: `Bearer ${token}` } });
@@ -124,19 +131,34 @@ ${tlsServer(gatedPort!, true)}`,
         headers: { authorization: `Bearer ${token}` },
       });
       await expectStatus('nginx → upstream', 200, nginxUrl(directPort!), HELLO_PATH, { ...probe, headers: { authorization: `Bearer ${token}` } });
+      await expectStatus('nginx (auth cache) → gateway → upstream, bound token', 200, nginxUrl(cachedPort!), HELLO_PATH, { ...probe, headers: { authorization: `Bearer ${token}` } });
+      await expectStatus('nginx (auth cache) → gateway → upstream, token on another certificate', 401, nginxUrl(cachedPort!), HELLO_PATH, {
+        clientCert: clientCert(fixtures, 'client-b'),
+        ca: fixtures.pki.ca.cert,
+        headers: { authorization: `Bearer ${token}` },
+      });
       const headers = { authorization: `Bearer ${token}` };
       const proxied = await alternate(
         [
           loadVariant('nginx', 'nginx → upstream', context, { url: nginxUrl(directPort!), path: HELLO_PATH, headers, clientCert: cert }),
           loadVariant('nginx-gateway', 'nginx → gateway → upstream', context, { url: nginxUrl(gatedPort!), path: HELLO_PATH, headers, clientCert: cert }),
+          loadVariant('nginx-gateway-cached', 'nginx (auth cache) → gateway → upstream', context, { url: nginxUrl(cachedPort!), path: HELLO_PATH, headers, clientCert: cert }),
         ],
         { scope: 'gateway+nginx', rounds: settings.rounds, roundSeconds: settings.roundSeconds, warmupSeconds: settings.warmupSeconds },
       );
       recorder.figure('gateway.nginx', 'nginx → upstream (mTLS)', 'req/s', proxied.get('nginx')!);
       recorder.figure('gateway.nginx-gateway', 'nginx → gateway → upstream (mTLS)', 'req/s', proxied.get('nginx-gateway')!);
+      recorder.figure('gateway.nginx-gateway-cached', 'nginx (auth cache) → gateway → upstream (mTLS)', 'req/s', proxied.get('nginx-gateway-cached')!);
       recorder.ratio('gateway.nginx-vs-nginx', 'nginx + gateway ÷ nginx', 'nginx → gateway (auth_request) → upstream ÷ nginx → upstream', proxied.get('nginx-gateway')!, proxied.get('nginx')!);
+      recorder.ratio(
+        'gateway.nginx-cached-vs-nginx',
+        'nginx + gateway, auth cache ÷ nginx',
+        'nginx → gateway (auth_request, proxy_cache, gateway.authCacheSeconds 30) → upstream ÷ nginx → upstream; goal ≥ 0.8',
+        proxied.get('nginx-gateway-cached')!,
+        proxied.get('nginx')!,
+      );
       recorder.note(
-        `nginx: one worker process (${context.placement.pinned ? 'on the server core with the gateway and the upstream' : 'unpinned'}), TLS with the dev-PKI server certificate, ssl_verify_client optional_no_ca, keep-alive upstreams; auth_request forwards Authorization and $ssl_client_escaped_cert; the upstream is node:http answering "hello world".`,
+        `nginx: one worker process (${context.placement.pinned ? 'on the server core with the gateway and the upstream' : 'unpinned'}), TLS with the dev-PKI server certificate, ssl_verify_client optional_no_ca, keep-alive upstreams; auth_request forwards Authorization and $ssl_client_escaped_cert; the upstream is node:http answering "hello world". The auth-cache block caches accepted decisions as examples/nginx-gateway/nginx.conf.template does (key: Authorization + escaped certificate; lifetime: the gateway's X-Accel-Expires, 30 s capped by the token's exp); every request of the load reuses one token, so nearly all are cache hits.`,
       );
     } finally {
       await nginx?.stop();

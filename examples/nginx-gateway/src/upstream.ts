@@ -13,9 +13,18 @@ export interface UpstreamOptions {
   identityHeaders?: IdentityHeaderNames;
 }
 
+/** One request as the upstream saw it: the request target exactly as it arrived, and whether an identity came with it. */
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly identified: boolean;
+}
+
 export interface Upstream {
   readonly url: string;
   readonly port: number;
+  /** The last 1000 requests received, oldest first (the tests check what reached the application). */
+  readonly received: readonly ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -82,11 +91,15 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   const names = options.identityHeaders ?? DEFAULT_IDENTITY_HEADERS;
   const trusted = new Set(options.trustedPeers ?? ['127.0.0.1', '::ffff:127.0.0.1']);
+  const received: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     req.resume();
     const viaProxy = trusted.has(req.socket.remoteAddress ?? '');
     if (!viaProxy) stripIdentity(req, names);
     const identity = identityOf(req, names);
+    // Bounded: the example may run for a long time.
+    if (received.length >= 1000) received.shift();
+    received.push({ method: req.method ?? '', target: req.url ?? '', identified: identity.sub !== null || identity.client_id !== null || identity.thumbprint !== null });
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/whoami') {
@@ -106,6 +119,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
+    received,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -7,4 +7,4 @@ export { DEFAULT_IDENTITY_HEADERS, sanitiseIdentityValue } from './lib/identity.
 export type { IdentityHeaderNames } from './lib/identity.js';
 export { NGINX_BODY_HEADER, NGINX_ORIGINAL_URI_HEADER, NGINX_STATUS_HEADER } from './lib/protocols/nginx.js';
 export { ENVOY_PATH_PREFIX } from './lib/protocols/envoy.js';
-export { NGINX_PATH, TRAEFIK_PATH } from './lib/router.js';
+export { CADDY_PATH, HAPROXY_PATH, NGINX_PATH, TRAEFIK_PATH } from './lib/router.js';

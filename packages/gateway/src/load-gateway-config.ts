@@ -7,12 +7,17 @@ import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/iden
 export interface GatewaySettings {
   /** Names of the identity headers handed to the proxy. Default: `x-certbound-subject`, `x-certbound-client-id`, … */
   identityHeaders?: Partial<IdentityHeaderNames>;
+  /**
+   * Let nginx cache an accepted decision for up to this many seconds, never past the token's `exp` (the /auth/nginx
+   * answer then carries `X-Accel-Expires`). 0–3600; default 0: no decision is cached.
+   */
+  authCacheSeconds?: number;
 }
 
 /** A CONFIG.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
-const SETTINGS = new Set(['identityHeaders']);
+const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds']);
 
 /** Validate the `"gateway"` member; a TypeError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
@@ -24,6 +29,13 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
   const identityHeaders = (value as Record<string, unknown>)['identityHeaders'];
   if (identityHeaders !== undefined) {
     settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'certbound config: gateway.identityHeaders');
+  }
+  const cacheSeconds = (value as Record<string, unknown>)['authCacheSeconds'];
+  if (cacheSeconds !== undefined) {
+    if (typeof cacheSeconds !== 'number' || !Number.isInteger(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 3600) {
+      throw new TypeError('certbound config: gateway.authCacheSeconds must be an integer from 0 to 3600');
+    }
+    settings.authCacheSeconds = cacheSeconds;
   }
   return settings;
 }

@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   let closing = false;
   const authorizer = createAuthorizer({ verifier, identityHeaders, requiredScopes: config.requiredScopes, requiredRoles: config.requiredRoles, logger });
-  const listener = createRouter({ authorizer, metrics, logger, isClosing: () => closing });
+  const listener = createRouter({ authorizer, metrics, logger, isClosing: () => closing, authCacheSeconds: config.gateway?.authCacheSeconds ?? 0 });
   const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 };
   const tls = config.tls;
   const server: Server = tls

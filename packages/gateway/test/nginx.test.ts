@@ -162,4 +162,76 @@ describe('nginx auth_request', () => {
       await roles.close();
     }
   });
+
+  describe('/auth/nginx/malformed (requests nginx itself refused with 400)', () => {
+    const malformed = () => `${gateway.url}/auth/nginx/malformed`;
+    const clientA = () => setup.pki.clients['client-a']!;
+
+    it('never answers below 400 or with another status: a valid token, no token, an expired token → 400 invalid_request', async () => {
+      const valid = `Bearer ${setup.tokens.mint(clientA().thumbprint)}`;
+      const expired = `Bearer ${setup.tokens.mint(clientA().thumbprint, { iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })}`;
+      // null: nginx stopped reading the header section (a second Host) before Authorization.
+      for (const authorization of [valid, null, expired]) {
+        const reply = await send(malformed(), { headers: subrequest(authorization, clientA().cert) });
+        expect(reply.status).toBe(400);
+        expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request' });
+        expect(reply.header('x-certbound-subject')).toBeUndefined();
+      }
+    });
+
+    it('keeps the verifier\'s own 400 (a second Authorization header) with its challenge', async () => {
+      const token = `Bearer ${setup.tokens.mint(clientA().thumbprint)}`;
+      const reply = await send(malformed(), { headers: [...subrequest(token, clientA().cert), ['Authorization', token]] });
+      expect(reply.status).toBe(400);
+      expect(reply.header('www-authenticate')).toContain('error="invalid_request"');
+      expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request', error_description: 'More than one Authorization header' });
+    });
+  });
+
+  describe('gateway.authCacheSeconds: X-Accel-Expires on accepted answers, never past the token\'s exp', () => {
+    let cached: Gateway;
+    beforeAll(async () => {
+      cached = await startTestGateway(gatewayDocument(setup, { format: 'nginx', header: 'x-ssl-client-cert' }, { gateway: { authCacheSeconds: 60 } }));
+    });
+    afterAll(async () => {
+      await cached?.close();
+    });
+    const ask = (claims: Record<string, unknown>, client = 'client-a', target = gateway) => {
+      const clientA = setup.pki.clients['client-a']!;
+      return send(`${target.url}/auth/nginx`, { headers: subrequest(`Bearer ${setup.tokens.mint(clientA.thumbprint, claims)}`, setup.pki.clients[client]!.cert) });
+    };
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('the cap when the token outlives it; the time left when exp comes first', async () => {
+      const long = await ask({}, 'client-a', cached);
+      expect(long.status).toBe(200);
+      expect(long.header('x-accel-expires')).toBe('60');
+      expect(long.header('x-certbound-subject')).toBe(CLIENT_ID);
+      const short = await ask({ exp: now() + 5 }, 'client-a', cached);
+      expect(short.status).toBe(200);
+      expect(Number(short.header('x-accel-expires'))).toBeGreaterThanOrEqual(3);
+      expect(Number(short.header('x-accel-expires'))).toBeLessThanOrEqual(5);
+    });
+
+    it('a token past exp but inside the clock tolerance is accepted and not cached', async () => {
+      const late = await ask({ exp: now() - 5 }, 'client-a', cached);
+      expect(late.status).toBe(200);
+      expect(late.header('x-accel-expires')).toBeUndefined();
+    });
+
+    it('refusals never carry it, and without the setting no answer does', async () => {
+      const refused = await ask({}, 'client-b', cached);
+      expect(refused.status).toBe(401);
+      expect(refused.header('x-accel-expires')).toBeUndefined();
+      const plain = await ask({});
+      expect(plain.status).toBe(200);
+      expect(plain.header('x-accel-expires')).toBeUndefined();
+    });
+
+    it('the setting is validated: an integer from 0 to 3600', async () => {
+      for (const bad of [-1, 3601, 1.5, '30']) {
+        await expect(async () => startTestGateway(gatewayDocument(setup, { format: 'nginx' }, { gateway: { authCacheSeconds: bad } }))).rejects.toThrow(/gateway\.authCacheSeconds/);
+      }
+    });
+  });
 });

@@ -16,7 +16,10 @@ function freezeIdentity(identity: Identity): Identity {
   return Object.freeze(identity);
 }
 
-export type Decision = { ok: true; identity: Identity; headers: IdentityHeaderValues } | { ok: false; failure: VerifyFailure };
+export type Decision =
+  /** `expiresAt`: the token's `exp` (seconds since the epoch), bounding how long a proxy may reuse the decision. */
+  | { ok: true; identity: Identity; headers: IdentityHeaderValues; expiresAt: number | undefined }
+  | { ok: false; failure: VerifyFailure };
 
 export interface Authorizer {
   /** Decide one authorization request. Never rejects. */
@@ -83,7 +86,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       const { identity, headers } = shapeIdentity(result.claims, result.thumbprint);
       // A claim too large to forward in a header is refused, not truncated: a cut subject could name someone else.
       if (headers === null) return { ok: false, failure: failure('ERR_CLAIM_INVALID', guardOptions) };
-      return { ok: true, identity, headers };
+      return { ok: true, identity, headers, expiresAt: typeof result.claims.exp === 'number' ? result.claims.exp : undefined };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { ErrorCode } from '@certbound/core';
 
-export type Protocol = 'nginx' | 'envoy' | 'traefik';
+export type Protocol = 'nginx' | 'envoy' | 'traefik' | 'caddy' | 'haproxy';
 
 /** The gateway's Prometheus metrics, on a registry of its own (several gateways may share a process in tests). */
 export interface GatewayMetrics {

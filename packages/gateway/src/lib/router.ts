@@ -6,12 +6,14 @@ import type { GatewayMetrics } from './metrics.js';
 import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
 import { nginxMalformedProtocol, nginxProtocol } from './protocols/nginx.js';
 import { send, type ProtocolAdapter } from './protocols/shared.js';
-import { traefikProtocol } from './protocols/traefik.js';
+import { caddyProtocol, haproxyProtocol, traefikProtocol } from './protocols/traefik.js';
 
 export const NGINX_PATH = '/auth/nginx';
 /** Where the example nginx config sends requests nginx itself refused as malformed (see nginxMalformedProtocol). */
 export const NGINX_MALFORMED_PATH = '/auth/nginx/malformed';
 export const TRAEFIK_PATH = '/auth/traefik';
+export const CADDY_PATH = '/auth/caddy';
+export const HAPROXY_PATH = '/auth/haproxy';
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -24,6 +26,8 @@ export function protocolFor(url: string): ProtocolAdapter | null {
   if (path === NGINX_PATH) return nginxProtocol;
   if (path === NGINX_MALFORMED_PATH) return nginxMalformedProtocol;
   if (path === TRAEFIK_PATH) return traefikProtocol;
+  if (path === CADDY_PATH) return caddyProtocol;
+  if (path === HAPROXY_PATH) return haproxyProtocol;
   // Envoy appends the client's path to path_prefix: /auth/envoy/orders/7?x=1
   if (path === ENVOY_PATH_PREFIX || path.startsWith(`${ENVOY_PATH_PREFIX}/`)) return envoyProtocol;
   return null;
@@ -35,6 +39,14 @@ export interface RouterContext {
   logger: Logger;
   /** True once close() has begun: /healthz then reports 503 so load balancers stop sending. */
   isClosing(): boolean;
+  /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
+  authCacheSeconds: number;
+}
+
+/** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
+export function cacheLifetime(capSeconds: number, expiresAt: number | undefined, nowMs: number): number {
+  if (capSeconds <= 0 || expiresAt === undefined) return 0;
+  return Math.max(0, Math.min(capSeconds, Math.floor(expiresAt - nowMs / 1000)));
 }
 
 function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMessage, outcome: { ok: true; subject?: string | undefined; clientId?: string | undefined; thumbprint: string | null } | VerifyFailure): void {
@@ -46,7 +58,7 @@ function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMes
   }
 }
 
-/** The gateway's request listener: the three authorization endpoints, /healthz and /metrics. */
+/** The gateway's request listener: the authorization endpoints, /healthz and /metrics. */
 export function createRouter(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { authorizer, metrics, logger } = context;
 
@@ -60,14 +72,17 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
       url: protocol.originalUrl(req),
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (decision.ok && protocol.refusesAll) {
+    // A proxy-refused request is a 400 whatever the verifier made of the part the proxy passed on: nginx may have
+    // stopped reading headers before Authorization (a second Host), which alone would read as "no credentials".
+    if (protocol.refusesAll && (decision.ok || decision.failure.status !== 400)) {
       metrics.observeDecision(protocol.name, false, 'ERR_AUTHORIZATION_MALFORMED', seconds);
       logger.info({ protocol: protocol.name, peer: req.socket.remoteAddress, status: 400 }, 'refused by the proxy as malformed');
-      protocol.allow(res, decision.headers);
+      // The "allowed" answer of such an endpoint is its 400; no identity goes with it.
+      protocol.allow(res, {});
     } else if (decision.ok) {
       metrics.observeDecision(protocol.name, true, 'OK', seconds);
       logDecision(logger, protocol, req, { ok: true, subject: decision.identity.subject, clientId: decision.identity.clientId, thumbprint: decision.identity.thumbprint });
-      protocol.allow(res, decision.headers);
+      protocol.allow(res, decision.headers, cacheLifetime(context.authCacheSeconds, decision.expiresAt, Date.now()));
     } else {
       metrics.observeDecision(protocol.name, false, decision.failure.code, seconds);
       logDecision(logger, protocol, req, decision.failure);

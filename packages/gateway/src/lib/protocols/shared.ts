@@ -6,12 +6,18 @@ import type { Protocol } from '../metrics.js';
 /** How one proxy protocol reads its authorization request and shapes the answer. */
 export interface ProtocolAdapter {
   readonly name: Protocol;
-  /** Set for endpoints whose "allowed" answer is still a refusal (requests the proxy itself rejected). */
+  /**
+   * Set for endpoints of requests the proxy itself rejected: `allow` (a 400 refusal) then answers everything but the
+   * verifier's own 400 refusals, which `deny` passes on.
+   */
   readonly refusesAll?: true;
   /** Path and query of the client's original request (for the verifier's query-token check). */
   originalUrl(req: IncomingMessage): string;
-  /** Answer "allowed", handing the identity headers to the proxy for the upstream request. */
-  allow(res: ServerResponse, identity: IdentityHeaderValues): void;
+  /**
+   * Answer "allowed", handing the identity headers to the proxy for the upstream request. `cacheSeconds` > 0: the
+   * proxy may reuse this answer that long (only nginx's endpoint says so).
+   */
+  allow(res: ServerResponse, identity: IdentityHeaderValues, cacheSeconds?: number): void;
   /** Answer "refused" in the form the proxy passes back to the client. */
   deny(res: ServerResponse, failure: VerifyFailure): void;
 }
