@@ -114,6 +114,25 @@ describe("the server's OAuth errors", () => {
     expect(error.error_description).toContain('[redacted]');
   });
 
+  it.each([
+    ['its signature segment alone', (assertion: string) => assertion.split('.')[2]!],
+    ['a 24-character slice of it', (assertion: string) => assertion.slice(30, 54)],
+    ['its base64', (assertion: string) => Buffer.from(assertion).toString('base64')],
+    ['its hex, upper case', (assertion: string) => Buffer.from(assertion).toString('hex').toUpperCase()],
+    ['its percent-encoding', (assertion: string) => encodeURIComponent(`${assertion}&x`)],
+  ])('SECURITY 11: an echo of %s is redacted too, not only an exact copy', async (_label, echo) => {
+    const assertion = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJsZWcxIiwiYXVkIjoiYXBpOi8vQXp1cmVBRFRva2VuRXhjaGFuZ2UifQ.c2lnbmF0dXJlLW9mLXRoZS1sZWctMS10b2tlbi1ub3QtdG8tYmUtc2hvd24';
+    const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
+    const error = (await acquireWith(
+      () => ({ status: 400, body: { error: 'invalid_grant', error_description: `AADSTS50027: bad assertion ${echo(assertion)} Trace ID: 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b` } }),
+      true,
+      leg2,
+    )) as TokenEndpointError;
+    expect(error.error_description).toContain('[redacted]');
+    expect(error.error_description).toContain('Trace ID: 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b');
+    for (const text of [error.message, error.error_description ?? '']) expect(text).not.toContain(echo(assertion).slice(0, 16));
+  });
+
   it('an error status without an OAuth body is http_error', async () => {
     const error = await acquireWith(() => ({ status: 403, body: 'forbidden' }));
     expect(error).toMatchObject({ code: 'http_error', status: 403 });

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { BindingCertificate, tlsMaterialOf, type TlsClientMaterial } from '../binding-certificate.js';
 import { ConfidentialClientError } from '../errors.js';
+import { safeCause } from './safe-cause.js';
 import type {
   CertificateCredential,
   ClientAssertionCallback,
@@ -33,7 +34,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isCertificateCredential(value: unknown): value is CertificateCredential {
-  return isObject(value) && (typeof value['certificate'] === 'string' || typeof value['pfx'] === 'string' || value['pfx'] instanceof Uint8Array);
+  if (!isObject(value)) return false;
+  const optionalString = (name: string) => value[name] === undefined || typeof value[name] === 'string';
+  if (typeof value['certificate'] === 'string') return optionalString('privateKey') && optionalString('passphrase');
+  return (typeof value['pfx'] === 'string' || value['pfx'] instanceof Uint8Array) && optionalString('passphrase');
 }
 
 /** Check the credential's shape when the client is created (programming errors are `TypeError`s). */
@@ -52,7 +56,7 @@ export function classifyCredential(credential: ClientCredential | undefined): Cr
     if (typeof assertion === 'string') return { kind: 'assertion', callback: () => assertion };
     throw new TypeError('credential.clientAssertion must be a string or a callback');
   }
-  if (!isCertificateCredential(credential)) throw new TypeError('credential.certificate must be a string (PEM or path); credential.pfx bytes or a path');
+  if (!isCertificateCredential(credential)) throw new TypeError('credential.certificate must be a string (PEM, base64 DER or path), privateKey and passphrase strings; credential.pfx bytes, base64 or a path');
   return { kind: 'certificate', credential };
 }
 
@@ -132,13 +136,99 @@ type Inputs =
   | { kind: 'pem'; digest: string; certText: string; keyText: string | undefined; passphrase: string | undefined }
   | { kind: 'pfx'; digest: string; pfx: Buffer; passphrase: string | undefined };
 
-async function readText(value: string, what: string): Promise<string> {
-  if (value.includes('-----BEGIN')) return value;
-  try {
-    return await readFile(value, 'utf8');
-  } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', `Could not read the ${what} file ${JSON.stringify(value)}`, { cause });
+/** The credential options whose strings may be key material: named in errors, never quoted. */
+type CredentialOption = 'certificate' | 'privateKey' | 'pfx';
+
+/**
+ * What a credential string is, decided without echoing it (docs/security.md rule 11): PEM text (also with the
+ * literal `\n` an environment variable often carries), base64 DER without armour (a Key Vault secret's shape), or
+ * else a file path.
+ */
+type Shape = { readonly kind: 'pem'; readonly text: string } | { readonly kind: 'der'; readonly bytes: Buffer } | { readonly kind: 'path'; readonly path: string };
+
+const BASE64_TEXT = /^[A-Za-z0-9+/_=\s-]+$/;
+/** Shorter base64 cannot be a certificate, key or PFX; such strings are paths. */
+const MIN_DER_TEXT = 64;
+
+/** True when `bytes` is one DER (or BER indefinite-length) SEQUENCE and nothing else, as every credential is. */
+function isDerSequence(bytes: Buffer): boolean {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return false;
+  const first = bytes[1] as number;
+  if (first === 0x80) return true; // BER indefinite length: some PKCS#12 writers use it
+  if (first < 0x80) return 2 + first === bytes.length;
+  const octets = first & 0x7f;
+  if (octets > 4 || bytes.length < 2 + octets) return false;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + (bytes[2 + i] as number);
+  return 2 + octets + length === bytes.length;
+}
+
+function shapeOf(value: string): Shape {
+  if (value.includes('-----BEGIN')) return { kind: 'pem', text: value.replace(/\\r\\n|\\n|\\r/g, '\n') };
+  const compact = value.replace(/\s+/g, '');
+  if (compact.length >= MIN_DER_TEXT && BASE64_TEXT.test(value)) {
+    const bytes = Buffer.from(compact.replaceAll('-', '+').replaceAll('_', '/'), 'base64');
+    if (isDerSequence(bytes)) return { kind: 'der', bytes };
   }
+  return { kind: 'path', path: value };
+}
+
+/** The error for an unreadable credential file: the option and the errno code, never the value (it may be a key). */
+async function readCredentialFile(path: string, option: CredentialOption): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // No cause: Node's fs errors quote the path, which may be key material given in a shape we did not recognise.
+    throw new ConfidentialClientError(
+      'invalid_certificate',
+      `credential.${option} is neither PEM text, base64 DER nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
+  }
+}
+
+/** PEM armour around DER bytes. */
+function armour(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+}
+
+/** The private-key DER encodings Node reads, and the PEM label of each. */
+const KEY_DER_TYPES = [
+  ['pkcs8', 'PRIVATE KEY'],
+  ['pkcs1', 'RSA PRIVATE KEY'],
+  ['sec1', 'EC PRIVATE KEY'],
+] as const;
+
+/** A certificate or key string as PEM text: PEM kept, base64 DER armoured, a path read. */
+async function pemText(value: string, option: 'certificate' | 'privateKey', passphrase: string | undefined): Promise<string> {
+  const shape = shapeOf(value);
+  if (shape.kind === 'pem') return shape.text;
+  if (shape.kind === 'path') return (await readCredentialFile(shape.path, option)).toString('utf8');
+  if (option === 'certificate') {
+    try {
+      return new X509Certificate(shape.bytes).toString();
+    } catch (cause) {
+      throw new ConfidentialClientError('invalid_certificate', 'credential.certificate is base64 but not a DER certificate', { cause: safeCause(cause) });
+    }
+  }
+  for (const [type, label] of KEY_DER_TYPES) {
+    try {
+      createPrivateKey(passphrase === undefined ? { key: shape.bytes, format: 'der', type } : { key: shape.bytes, format: 'der', type, passphrase });
+      // An encrypted PKCS#8 key keeps its encryption: the armour says so and the passphrase stays with it.
+      return armour(type === 'pkcs8' && passphrase !== undefined && isEncryptedPkcs8(shape.bytes) ? 'ENCRYPTED PRIVATE KEY' : label, shape.bytes);
+    } catch {
+      // try the next encoding
+    }
+  }
+  throw new ConfidentialClientError('invalid_certificate', 'credential.privateKey is base64 but not a DER private key this passphrase opens');
+}
+
+/** EncryptedPrivateKeyInfo starts with an AlgorithmIdentifier SEQUENCE; PrivateKeyInfo with an INTEGER version. */
+function isEncryptedPkcs8(der: Buffer): boolean {
+  const first = der[1] as number;
+  const offset = first <= 0x80 ? 2 : 2 + (first & 0x7f);
+  return der[offset] === 0x30;
 }
 
 async function readInputs(credential: CertificateCredential): Promise<Inputs> {
@@ -147,11 +237,9 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     const pfxCredential = credential as PfxCertificateCredential;
     let pfx: Buffer;
     if (typeof pfxCredential.pfx === 'string') {
-      try {
-        pfx = await readFile(pfxCredential.pfx);
-      } catch (cause) {
-        throw new ConfidentialClientError('invalid_certificate', `Could not read the PFX file ${JSON.stringify(pfxCredential.pfx)}`, { cause });
-      }
+      const shape = shapeOf(pfxCredential.pfx);
+      if (shape.kind === 'pem') throw new ConfidentialClientError('invalid_certificate', 'credential.pfx holds PEM text: pass it as { certificate, privateKey }');
+      pfx = shape.kind === 'der' ? shape.bytes : await readCredentialFile(shape.path, 'pfx');
     } else {
       pfx = Buffer.from(pfxCredential.pfx);
     }
@@ -159,8 +247,8 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     return { kind: 'pfx', digest: digest.digest('base64url'), pfx, passphrase: pfxCredential.passphrase };
   }
   const pem = credential as PemCertificateCredential;
-  const certText = await readText(pem.certificate, 'certificate');
-  const keyText = pem.privateKey === undefined ? undefined : await readText(pem.privateKey, 'private key');
+  const certText = await pemText(pem.certificate, 'certificate', undefined);
+  const keyText = pem.privateKey === undefined ? undefined : await pemText(pem.privateKey, 'privateKey', pem.passphrase);
   digest.update('pem\0').update(certText).update('\0').update(keyText ?? '').update('\0').update(pem.passphrase ?? '');
   return { kind: 'pem', digest: digest.digest('base64url'), certText, keyText, passphrase: pem.passphrase };
 }
@@ -177,7 +265,7 @@ function loadPem(input: Extract<Inputs, { kind: 'pem' }>): BindingCertificate {
   try {
     leaf = new X509Certificate(leafPem);
   } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', 'The certificate PEM could not be parsed', { cause });
+    throw new ConfidentialClientError('invalid_certificate', 'The certificate PEM could not be parsed', { cause: safeCause(cause) });
   }
   const thumbprint = thumbprintOf(leaf);
   // A combined file (cert + key) is common; otherwise the certificate has no key to prove possession with.
@@ -189,8 +277,7 @@ function loadPem(input: Extract<Inputs, { kind: 'pem' }>): BindingCertificate {
   try {
     key = createPrivateKey(input.passphrase === undefined ? { key: keyPem, format: 'pem' } : { key: keyPem, format: 'pem', passphrase: input.passphrase });
   } catch (cause) {
-    // The cause is OpenSSL's decoder message; it never contains key material.
-    throw new ConfidentialClientError('invalid_certificate', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause });
+    throw new ConfidentialClientError('invalid_certificate', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause: safeCause(cause) });
   }
   if (!leaf.checkPrivateKey(key)) {
     throw new ConfidentialClientError('invalid_certificate', `The private key does not belong to certificate ${thumbprint}`);
@@ -214,8 +301,8 @@ function loadPfx(input: Extract<Inputs, { kind: 'pfx' }>): BindingCertificate {
     native = (context as unknown as { context?: NativeSecureContext }).context;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : '';
-    if (/private key/i.test(message)) throw new ConfidentialClientError('cert_without_private_key', 'The PFX holds no private key', { cause });
-    throw new ConfidentialClientError('invalid_certificate', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause });
+    if (/private key/i.test(message)) throw new ConfidentialClientError('cert_without_private_key', 'The PFX holds no private key', { cause: safeCause(cause) });
+    throw new ConfidentialClientError('invalid_certificate', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause: safeCause(cause) });
   }
   const der = typeof native?.getCertificate === 'function' ? native.getCertificate() : null;
   if (der === null || der === undefined) {

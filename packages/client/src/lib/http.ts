@@ -2,6 +2,7 @@ import { createSecureContext, rootCertificates, type SecureContext, type SecureC
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
 import { ConfidentialClientError } from '../errors.js';
+import { safeCause } from './safe-cause.js';
 import type { HttpOptions } from '../types.js';
 
 export type HttpSettings = Required<HttpOptions>;
@@ -77,7 +78,7 @@ export class AgentPool {
     try {
       secureContext = createSecureContext(this.#ca === undefined ? tls : { ...tls, ca: [...this.#ca] });
     } catch (cause) {
-      throw new ConfidentialClientError('invalid_certificate', 'The TLS credentials could not be loaded', { cause });
+      throw new ConfidentialClientError('invalid_certificate', 'The TLS credentials could not be loaded', { cause: safeCause(cause) });
     }
     this.#contextsBuilt++;
     return new Agent({

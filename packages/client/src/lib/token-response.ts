@@ -31,13 +31,40 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** Length of the pieces compared: shorter runs are too common to mean an echo, longer ones let a partial echo through. */
+const ECHO_WINDOW = 16;
+/** A run of characters that base64, base64url, hex, JWTs and percent-encoding are written in. */
+const ENCODED_RUN = /[A-Za-z0-9+/=_.%~-]{16,}/g;
+
+/** Every {@link ECHO_WINDOW}-character piece of each secret, in each encoding a server could echo it in. */
+function secretPieces(secrets: readonly string[]): Set<string> {
+  const pieces = new Set<string>();
+  for (const secret of secrets) {
+    const bytes = Buffer.from(secret, 'utf8');
+    const hex = bytes.toString('hex');
+    for (const form of [secret, encodeURIComponent(secret), bytes.toString('base64'), bytes.toString('base64url'), hex, hex.toUpperCase()]) {
+      for (let i = 0; i + ECHO_WINDOW <= form.length; i++) pieces.add(form.slice(i, i + ECHO_WINDOW));
+    }
+  }
+  return pieces;
+}
+
 /**
- * Text from the server for an error message: control characters removed, length capped, and anything we sent that
- * is secret (assertion, client secret) redacted in case a server echoes it.
+ * Text from the server for an error message: anything that shares a 16-character piece with a secret we sent
+ * (assertion, client secret) in any common encoding is redacted, not only exact copies; control characters are
+ * removed and the length capped.
  */
 export function sanitiseServerText(text: string, secrets: readonly string[]): string {
   let clean = text;
-  for (const secret of secrets) if (secret.length >= 8) clean = clean.replaceAll(secret, '[redacted]');
+  // A secret shorter than one piece can only be matched whole.
+  for (const secret of secrets) if (secret.length >= 8 && secret.length < ECHO_WINDOW) clean = clean.replaceAll(secret, '[redacted]');
+  const pieces = secretPieces(secrets);
+  if (pieces.size > 0) {
+    clean = clean.replace(ENCODED_RUN, (run) => {
+      for (let i = 0; i + ECHO_WINDOW <= run.length; i++) if (pieces.has(run.slice(i, i + ECHO_WINDOW))) return '[redacted]';
+      return run;
+    });
+  }
   // eslint-disable-next-line no-control-regex
   clean = clean.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}...` : clean;
