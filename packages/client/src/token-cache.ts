@@ -109,6 +109,8 @@ export class TokenCache {
 
   /** Store a token, evicting expired entries and then the least recently used beyond `maxEntries`. */
   store(key: string, token: CachedToken, now: number): void {
+    // A token whose times are not numbers could never expire: it is not kept.
+    if (!Number.isFinite(token.expiresAt) || !Number.isFinite(token.refreshAt)) return;
     this.#entries.delete(key);
     this.#entries.set(key, token);
     if (this.#entries.size <= this.#maxEntries) return;

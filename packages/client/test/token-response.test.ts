@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isConfidentialClientError, TokenEndpointError, type ConfidentialClient } from '../src/index.js';
+import { isConfidentialClientError, TokenCache, TokenEndpointError, type AuthenticationResult, type ConfidentialClient } from '../src/index.js';
+import { MAX_EXPIRES_IN_SECONDS } from '../src/lib/token-response.js';
 import { entraLike, type Responder } from './support/recording-server.js';
 import { GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
@@ -72,6 +73,54 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
     const small = fx.client({ credential: pem(fx.pki.clients['client-a']!), http: { maxResponseBytes: 1024 } });
     const error = await acquireWith(() => ({ body: { access_token: 'x'.repeat(5000), token_type: 'mtls_pop', expires_in: 3600 } }), true, small);
     expect(error).toMatchObject({ errorCode: 'invalid_response' });
+  });
+});
+
+describe('expires_in and refresh_in: whole seconds, at most one day, refresh before expiry', () => {
+  const answer = (fields: Record<string, unknown>) => () => ({ body: { access_token: 'lifetime-test', token_type: 'mtls_pop', ...fields } });
+
+  it.each([
+    ['expires_in 1e13', { expires_in: 1e13 }],
+    ['expires_in 1e308', { expires_in: 1e308 }],
+    ['expires_in -1', { expires_in: -1 }],
+    ['expires_in 0', { expires_in: 0 }],
+    ['expires_in "abc"', { expires_in: 'abc' }],
+    ['expires_in 3.5', { expires_in: 3.5 }],
+    ['expires_in one second over a day', { expires_in: MAX_EXPIRES_IN_SECONDS + 1 }],
+    ['expires_in "86401" as a string', { expires_in: String(MAX_EXPIRES_IN_SECONDS + 1) }],
+    ['expires_in null', { expires_in: null }],
+    ['refresh_in after expires_in', { expires_in: 3600, refresh_in: 7200 }],
+    ['refresh_in equal to expires_in', { expires_in: 3600, refresh_in: 3600 }],
+    ['refresh_in 1e308', { expires_in: 3600, refresh_in: 1e308 }],
+    ['refresh_in -1', { expires_in: 3600, refresh_in: -1 }],
+    ['refresh_in "abc"', { expires_in: 3600, refresh_in: 'abc' }],
+    ['refresh_in 3.5', { expires_in: 3600, refresh_in: 3.5 }],
+    ['refresh_in without expires_in', { refresh_in: 60 }],
+  ])('%s is refused with invalid_response and nothing is cached', async (_label, fields) => {
+    const tokenCache = new TokenCache();
+    const target = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache });
+    const error = await acquireWith(answer(fields), true, target);
+    expect(error).toMatchObject({ code: 'invalid_response' });
+    expect((error as Error).message).toMatch(/expires_in|refresh_in/);
+    expect(tokenCache.size).toBe(0);
+  });
+
+  it('one day with a refresh at half of it is accepted, cached, and refreshed on time', async () => {
+    let now = Date.now();
+    const tokenCache = new TokenCache();
+    const target = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache, now: () => now });
+    const result = (await acquireWith(answer({ expires_in: MAX_EXPIRES_IN_SECONDS, refresh_in: 43_200 }), true, target)) as AuthenticationResult;
+    expect(result.expiresOn.getTime()).toBe(now + MAX_EXPIRES_IN_SECONDS * 1000);
+    expect(tokenCache.size).toBe(1);
+    now += 43_199_000;
+    expect((await target.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).source).toBe('cache');
+    now += 2000;
+    fx.mtls.respond(answer({ expires_in: 3600 }));
+    try {
+      expect((await target.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).source).toBe('network');
+    } finally {
+      fx.mtls.respond(entraLike);
+    }
   });
 });
 

@@ -70,11 +70,21 @@ export function sanitiseServerText(text: string, secrets: readonly string[]): st
   return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}...` : clean;
 }
 
-/** A positive finite number of seconds from a number or a digits-only string (Entra v1 sends strings). */
+/**
+ * The longest `expires_in` accepted, in seconds: one day, Entra's upper bound for a configurable access-token
+ * lifetime (and the authority's). A larger value is a broken or hostile server: its date would not be representable
+ * or its token would be served from cache for ever.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 86_400;
+
+/**
+ * Whole seconds in 1..{@link MAX_EXPIRES_IN_SECONDS}, from a number or a digits-only string (Entra v1 sends
+ * strings); undefined when absent, null when present but unusable (3.5, -1, 1e13, "abc").
+ */
 function seconds(value: unknown): number | undefined | null {
   if (value === undefined) return undefined;
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  return Number.isFinite(number) && number > 0 ? number : null;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(number) && number >= 1 && number <= MAX_EXPIRES_IN_SECONDS ? number : null;
 }
 
 /** Turn a non-200 answer into `oauth_error` (RFC 6749 §5.2 body) or `http_error`. */
@@ -125,9 +135,14 @@ export function parseTokenResponse(response: HttpResponse, expected: ExpectedTok
     throw new ConfidentialClientError('token_type_mismatch', `The token response from ${host} has token_type ${shown}, expected ${wanted}`);
   }
   const expiresIn = seconds(json['expires_in']);
-  if (expiresIn === null) throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid expires_in`);
-  // refresh_in only moves a refresh earlier; an unusable value is ignored rather than trusted.
-  const refreshIn = seconds(json['refresh_in']) ?? undefined;
+  if (expiresIn === null) {
+    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid expires_in (whole seconds from 1 to ${MAX_EXPIRES_IN_SECONDS} expected)`);
+  }
+  const refreshIn = seconds(json['refresh_in']);
+  // A refresh hint past the expiry (or without one) means the server's clock arithmetic cannot be trusted either.
+  if (refreshIn === null || (refreshIn !== undefined && (expiresIn === undefined || refreshIn >= expiresIn))) {
+    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid refresh_in (whole seconds before expires_in expected)`);
+  }
   const scope = json['scope'];
   const scopes = typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/ +/) : undefined;
   return { accessToken, tokenType, expiresIn, refreshIn, scopes };
