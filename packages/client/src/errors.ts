@@ -38,8 +38,10 @@ export type ResponseErrorCode =
 
 /** Codes for failures on the wire. */
 export type TransportErrorCode =
-  /** Connection, TLS (e.g. an untrusted server certificate) or timeout failure. */
-  | 'network_error';
+  /** Connection, TLS (e.g. an untrusted server certificate) or per-phase timeout failure. */
+  | 'network_error'
+  /** The token or discovery request did not complete within `http.requestTimeoutMs` (MSAL's `request_timeout`). */
+  | 'request_timeout';
 
 /** Codes carried by {@link TokenEndpointError}. */
 export type TokenEndpointErrorCode =
