@@ -27,6 +27,8 @@ export interface VerifiedExchangeAssertion {
   readonly claims: JWTPayload;
   /** The `x5t#S256` the assertion is bound to (equal to the presented certificate's), or null if unbound. */
   readonly boundThumbprint: string | null;
+  /** The assertion's `exp`, in ms: the token issued for it may not outlive it. */
+  readonly expiresAt: number;
 }
 
 /** `cnf["x5t#S256"]` of verified claims: undefined when there is no `cnf`, null when `cnf` is present but unusable. */
@@ -94,5 +96,5 @@ export async function verifyExchangeAssertion(input: ExchangeAssertionInput): Pr
   if (sameSubject.length === 0) throw new OAuthError('federatedSubjectMismatch');
   if (!sameSubject.some((fic) => audiences.includes(fic.audience))) throw new OAuthError('federatedNoMatch');
 
-  return { claims, boundThumbprint: bound ?? null };
+  return { claims, boundThumbprint: bound ?? null, expiresAt: (claims.exp as number) * 1000 };
 }
