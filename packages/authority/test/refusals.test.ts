@@ -32,7 +32,10 @@ describe('client authentication refusals (RFC 8705 §2, SECURITY 12)', () => {
   });
 
   it('refuses a request without a client certificate, for Bearer and mtls_pop alike', async () => {
-    expectOAuthError(await postToken(fixture, fixture.agent(), pop(APPS.vanilla.clientId)), 'invalid_client', 401, 7000218);
+    const refused = await postToken(fixture, fixture.agent(), pop(APPS.vanilla.clientId));
+    expectOAuthError(refused, 'invalid_client', 401, 7000218);
+    // As Entra: no WWW-Authenticate, since no HTTP authentication scheme authenticates clients here (README, Refusals).
+    expect(refused.headers['www-authenticate']).toBeUndefined();
     expectOAuthError(await postToken(fixture, fixture.agent(), vanilla(APPS.vanilla.clientId)), 'invalid_client', 401, 7000218);
   });
 
