@@ -2,11 +2,29 @@ import { readFileSync } from 'node:fs';
 import { parseEntraAuthority, regionFromEnvironment, validRegion } from './entra-token-endpoint.js';
 import { ConfidentialClientImpl, type ClientConfig } from './lib/client.js';
 import { CredentialLoader } from './lib/credential.js';
+import { assertKnownKeys } from './lib/known-options.js';
 import { AgentPool, httpSettings } from './lib/http.js';
 import { TokenCache } from './token-cache.js';
 import type { ConfidentialClient, ConfidentialClientOptions } from './types.js';
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every option, listed once: the Record type fails to compile until a new option of the type is listed here. */
+const OPTIONS: Record<keyof ConfidentialClientOptions, true> = {
+  clientId: true,
+  authority: true,
+  authorityType: true,
+  credential: true,
+  azureRegion: true,
+  hostOverrides: true,
+  ca: true,
+  tokenEndpointAuthMethod: true,
+  sendX5C: true,
+  tokenCache: true,
+  http: true,
+  now: true,
+};
+const OPTION_NAMES = Object.keys(OPTIONS);
 
 function readCas(ca: ConfidentialClientOptions['ca']): string[] {
   if (ca === undefined) return [];
@@ -74,6 +92,7 @@ function readIssuer(authority: string): URL {
  */
 export function createConfidentialClient(options: ConfidentialClientOptions): ConfidentialClient {
   if (typeof options !== 'object' || options === null) throw new TypeError('createConfidentialClient needs an options object');
+  assertKnownKeys(options, OPTION_NAMES, 'createConfidentialClient option');
   const { clientId, authority } = options;
   if (typeof clientId !== 'string' || clientId.trim() === '') throw new TypeError('clientId must be a non-empty string');
   if (typeof authority !== 'string') throw new TypeError('authority must be a string');

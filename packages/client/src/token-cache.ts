@@ -1,4 +1,5 @@
 import type { BindingCertificate } from './binding-certificate.js';
+import { assertKnownKeys } from './lib/known-options.js';
 import type { ResultTokenType } from './types.js';
 
 /** Options of {@link TokenCache}. */
@@ -56,6 +57,7 @@ export class TokenCache {
   readonly #marginMs: number;
 
   constructor(options: TokenCacheOptions = {}) {
+    assertKnownKeys(options, ['maxEntries', 'refreshMarginRatio', 'refreshMarginSeconds'], 'TokenCache option');
     const maxEntries = options.maxEntries ?? 1000;
     const ratio = options.refreshMarginRatio ?? 0.1;
     const marginSeconds = options.refreshMarginSeconds ?? 300;

@@ -7,6 +7,7 @@ import { cacheKey, type CachedToken, type TokenCache } from '../token-cache.js';
 import type { AcquireTokenForClientRequest, AuthenticationResult, ClientFetchInit, ConfidentialClient, CredentialContext } from '../types.js';
 import type { CredentialLoader, ResolvedCredential } from './credential.js';
 import { discoverRfc8705, type Rfc8705Metadata } from './discovery.js';
+import { assertKnownKeys } from './known-options.js';
 import { sendWithRetry, type AgentPool, type HttpSettings } from './http.js';
 import { normaliseScopes, type NormalisedScopes } from './scopes.js';
 import { signClientAssertion } from './signed-assertion.js';
@@ -48,6 +49,9 @@ interface Plan {
   /** The certificate the issued token is bound to (the result's `bindingCertificate`). */
   readonly binding: BindingCertificate | null;
 }
+
+const REQUEST_OPTIONS: Record<keyof AcquireTokenForClientRequest, true> = { scopes: true, mtlsProofOfPossession: true, forceRefresh: true, claims: true };
+const REQUEST_NAMES = Object.keys(REQUEST_OPTIONS);
 
 const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
 
@@ -97,6 +101,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
 
   async acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<AuthenticationResult> {
     if (typeof request !== 'object' || request === null) throw new TypeError('acquireTokenForClient needs { scopes }');
+    assertKnownKeys(request, REQUEST_NAMES, 'acquireTokenForClient option');
     const scopes = normaliseScopes(request.scopes);
     for (const flag of ['mtlsProofOfPossession', 'forceRefresh'] as const) {
       if (request[flag] !== undefined && typeof request[flag] !== 'boolean') throw new TypeError(`${flag} must be a boolean`);

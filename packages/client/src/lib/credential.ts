@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { BindingCertificate, tlsMaterialOf, type TlsClientMaterial } from '../binding-certificate.js';
 import { ConfidentialClientError } from '../errors.js';
+import { assertKnownKeys } from './known-options.js';
 import { safeCause } from './safe-cause.js';
 import type {
   CertificateCredential,
@@ -28,6 +29,8 @@ type CredentialSource =
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/;
 const MAX_LOADED = 16;
+/** Fields of every credential object shape. */
+const CREDENTIAL_FIELDS = ['certificate', 'privateKey', 'passphrase', 'pfx', 'clientAssertion', 'clientSecret'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -44,6 +47,7 @@ function isCertificateCredential(value: unknown): value is CertificateCredential
 export function classifyCredential(credential: ClientCredential | undefined): CredentialSource {
   if (typeof credential === 'function') return { kind: 'provider', provider: credential };
   if (!isObject(credential)) throw new TypeError('credential is required: a certificate, a provider function, { clientAssertion } or { clientSecret }');
+  assertKnownKeys(credential, CREDENTIAL_FIELDS, 'credential field');
   const present = ['certificate', 'pfx', 'clientAssertion', 'clientSecret'].filter((name) => (credential as Record<string, unknown>)[name] !== undefined);
   if (present.length !== 1) throw new TypeError('credential must have exactly one of certificate, pfx, clientAssertion, clientSecret');
   if ('clientSecret' in credential) {
@@ -87,6 +91,7 @@ export class CredentialLoader {
         if (provided === undefined || provided === null) {
           throw new ConfidentialClientError('mtls_certificate_not_provided', 'The certificate provider returned no certificate');
         }
+        if (isObject(provided)) assertKnownKeys(provided, CREDENTIAL_FIELDS, 'field returned by the certificate provider');
         if (!isCertificateCredential(provided)) throw new TypeError('The certificate provider must return { certificate, privateKey } or { pfx }');
         return { kind: 'certificate', certificate: await this.load(provided) };
       }

@@ -2,6 +2,7 @@ import { createSecureContext, rootCertificates, type SecureContext, type SecureC
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
 import { ConfidentialClientError } from '../errors.js';
+import { assertKnownKeys } from './known-options.js';
 import { safeCause } from './safe-cause.js';
 import type { HttpOptions } from '../types.js';
 
@@ -23,8 +24,9 @@ const DEFAULTS: HttpSettings = {
 /** Merge and check HTTP options (`TypeError` at client creation for nonsense values). */
 export function httpSettings(options: HttpOptions | undefined): HttpSettings {
   const settings = { ...DEFAULTS };
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('http must be an object');
+  assertKnownKeys(options ?? {}, Object.keys(DEFAULTS), 'http option');
   for (const [name, value] of Object.entries(options ?? {})) {
-    if (!(name in DEFAULTS)) throw new TypeError(`Unknown http option ${name}`);
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`http.${name} must be a finite number >= 0`);
     settings[name as keyof HttpSettings] = value;
