@@ -183,6 +183,6 @@ export interface ConfidentialClient {
   fetch(url: string | URL, init: ClientFetchInit): Promise<Response>;
   /** The undici dispatcher that presents `certificate` (for callers using undici directly). */
   dispatcherFor(certificate: BindingCertificate | null): Dispatcher;
-  /** Close every connection; later calls fail with `client_closed`. */
+  /** Close every connection; later calls fail with `ERR_CLIENT_CLOSED`. */
   close(): Promise<void>;
 }

@@ -190,7 +190,7 @@ describe('PROTOCOL §4 token cache', () => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
     const scopes = ['api://flaky/.default'];
     try {
-      await expect(Promise.all([client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true }), client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true })])).rejects.toMatchObject({ code: 'oauth_error' });
+      await expect(Promise.all([client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true }), client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true })])).rejects.toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR' });
     } finally {
       fx.mtls.respond(entraLike);
     }

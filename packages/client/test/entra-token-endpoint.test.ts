@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfidentialClientError, entraTokenEndpoint } from '../src/index.js';
+import { CertboundClientError, entraTokenEndpoint } from '../src/index.js';
 import { regionFromEnvironment } from '../src/entra-token-endpoint.js';
 
 const TENANT = '17b189bc-2b81-4ec5-aa51-3e628cbc931b';
@@ -40,19 +40,19 @@ describe('PROTOCOL §4 host table (mTLS: vanilla flow and Leg 2)', () => {
     'PROTOCOL §4: %s has no mTLS endpoint → mtls_pop_not_supported_for_environment',
     (host) => {
       const call = () => endpoint(host, true, 'eastus');
-      expect(call).toThrow(ConfidentialClientError);
-      expect(call).toThrow(expect.objectContaining({ errorCode: 'mtls_pop_not_supported_for_environment', code: 'mtls_pop_not_supported_for_environment' }));
+      expect(call).toThrow(CertboundClientError);
+      expect(call).toThrow(expect.objectContaining({ msalError: 'mtls_pop_not_supported_for_environment', code: 'ERR_CLIENT_MTLS_NOT_SUPPORTED' }));
     },
   );
 
   it.each(['common', 'organizations', 'consumers', 'Common'])('PROTOCOL §4: /%s → missing_tenanted_authority', (tenant) => {
     expect(() => entraTokenEndpoint(`https://login.microsoftonline.com/${tenant}`, { mtls: true })).toThrow(
-      expect.objectContaining({ errorCode: 'missing_tenanted_authority' }),
+      expect.objectContaining({ msalError: 'missing_tenanted_authority' }),
     );
   });
 
   it('an authority without a tenant → missing_tenanted_authority', () => {
-    expect(() => entraTokenEndpoint('https://login.microsoftonline.com/', { mtls: false })).toThrow(expect.objectContaining({ errorCode: 'missing_tenanted_authority' }));
+    expect(() => entraTokenEndpoint('https://login.microsoftonline.com/', { mtls: false })).toThrow(expect.objectContaining({ msalError: 'missing_tenanted_authority' }));
   });
 
   it('a trailing /v2.0 is accepted; other paths, http, queries and odd tenants are TypeErrors', () => {

@@ -137,7 +137,7 @@ describe('against the local authorization server over real mTLS', () => {
     });
     const error = await leg2Client.acquireTokenForClient({ scopes: [`${ORDERS}/.default`], mtlsProofOfPossession: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(error).toMatchObject({ code: 'oauth_error' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR' });
     expect((error as TokenEndpointError).status).toBeGreaterThanOrEqual(400);
     expect(typeof (error as TokenEndpointError).error).toBe('string');
     expect((error as Error).message).not.toContain(leg1.accessToken);

@@ -117,7 +117,7 @@ describe('http.requestTimeoutMs: one deadline for connect, headers and body', ()
     const client = clientFor(trickler.origin);
     try {
       const { error, elapsed } = await timed(() => client.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true }));
-      expect(error).toMatchObject({ code: 'request_timeout' });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_TIMEOUT' });
       expect((error as Error).message).toContain(`${DEADLINE_MS} ms`);
       expect(elapsed).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
       expect(elapsed).toBeLessThan(CUT_OFF_WITHIN_MS);
@@ -132,7 +132,7 @@ describe('http.requestTimeoutMs: one deadline for connect, headers and body', ()
     const client = clientFor(await startSilentServer());
     try {
       const { error, elapsed } = await timed(() => client.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true }));
-      expect(error).toMatchObject({ code: 'request_timeout' });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_TIMEOUT' });
       expect(elapsed).toBeLessThan(CUT_OFF_WITHIN_MS);
     } finally {
       await client.close();
@@ -146,7 +146,7 @@ describe('http.requestTimeoutMs: one deadline for connect, headers and body', ()
       const request = { scopes: [GRAPH], mtlsProofOfPossession: true } as const;
       const settled = await Promise.allSettled([client.acquireTokenForClient(request), client.acquireTokenForClient(request), client.acquireTokenForClient(request)]);
       const reasons = settled.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined));
-      expect(reasons[0]).toMatchObject({ code: 'request_timeout' });
+      expect(reasons[0]).toMatchObject({ code: 'ERR_CLIENT_TIMEOUT' });
       expect(reasons[1]).toBe(reasons[0]);
       expect(reasons[2]).toBe(reasons[0]);
       expect(trickler.requests()).toBe(1);
@@ -167,7 +167,7 @@ describe('http.requestTimeoutMs: one deadline for connect, headers and body', ()
     });
     try {
       const { error, elapsed } = await timed(() => client.acquireTokenForClient({ scopes: ['api://x/.default'] }));
-      expect(error).toMatchObject({ code: 'request_timeout' });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_TIMEOUT' });
       expect(elapsed).toBeLessThan(CUT_OFF_WITHIN_MS);
     } finally {
       await client.close();

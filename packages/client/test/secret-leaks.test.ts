@@ -183,7 +183,7 @@ describe('docs/security.md rule 11: credentials never appear in errors or output
   it('an unreadable credential file is named by its option, not by its path', async () => {
     const path = join(dir, 'missing.key');
     const error = await fx.client({ credential: { certificate: myCert(), privateKey: path } }).acquireTokenForClient(pop).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'invalid_certificate' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_INVALID' });
     expect((error as Error).message).toContain('credential.privateKey');
     expect((error as Error).message).toContain('ENOENT');
     expect(textsOf(error).join('\n')).not.toContain(path);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isConfidentialClientError, TokenCache, TokenEndpointError, type AuthenticationResult, type ConfidentialClient } from '../src/index.js';
+import { isCertboundClientError, TokenCache, TokenEndpointError, type AuthenticationResult, type ConfidentialClient } from '../src/index.js';
 import { MAX_EXPIRES_IN_SECONDS } from '../src/lib/token-response.js';
 import { entraLike, type Responder } from './support/recording-server.js';
 import { GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
@@ -28,18 +28,18 @@ async function acquireWith(responder: Responder, pop = true, target = client): P
 describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () => {
   it('token_type_missing when the response has no token_type', async () => {
     const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', expires_in: 3600 } }));
-    expect(error).toMatchObject({ errorCode: 'token_type_missing' });
+    expect(error).toMatchObject({ msalError: 'token_type_missing' });
     expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
   });
 
   it('token_type_mismatch when a PoP request gets a Bearer token', async () => {
     const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', token_type: 'Bearer', expires_in: 3600 } }));
-    expect(error).toMatchObject({ errorCode: 'token_type_mismatch', code: 'token_type_mismatch' });
+    expect(error).toMatchObject({ msalError: 'token_type_mismatch', code: 'ERR_CLIENT_TOKEN_TYPE_MISMATCH' });
     expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
   });
 
   it.each(['pop', 'DPoP', 'mtls_pop ', 7])('token_type_mismatch for token_type %j on a PoP request', async (tokenType) => {
-    expect(await acquireWith(() => ({ body: { access_token: 'a', token_type: tokenType, expires_in: 3600 } }))).toMatchObject({ errorCode: 'token_type_mismatch' });
+    expect(await acquireWith(() => ({ body: { access_token: 'a', token_type: tokenType, expires_in: 3600 } }))).toMatchObject({ msalError: 'token_type_mismatch' });
   });
 
   it('token_type is compared case-insensitively (MTLS_POP is accepted)', async () => {
@@ -50,7 +50,7 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
   it('token_type_mismatch when a bearer request gets an mtls_pop token', async () => {
     const bearerClient = fx.client({ credential: { clientAssertion: 'x.y.z' } });
     const error = await acquireWith(() => ({ body: { access_token: 'a', token_type: 'mtls_pop', expires_in: 3600 } }), false, bearerClient);
-    expect(error).toMatchObject({ errorCode: 'token_type_mismatch' });
+    expect(error).toMatchObject({ msalError: 'token_type_mismatch' });
   });
 
   it.each([
@@ -61,7 +61,7 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
     ['a negative expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: -5 } }],
     ['a non-numeric expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: '1e9' } }],
   ])('invalid_response for %s', async (_label, reply) => {
-    expect(await acquireWith(() => reply)).toMatchObject({ errorCode: 'invalid_response' });
+    expect(await acquireWith(() => reply)).toMatchObject({ msalError: 'invalid_response' });
   });
 
   it('expires_in as a digits-only string is accepted (Entra v1 style)', async () => {
@@ -72,7 +72,7 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
   it('a response larger than maxResponseBytes is refused', async () => {
     const small = fx.client({ credential: pem(fx.pki.clients['client-a']!), http: { maxResponseBytes: 1024 } });
     const error = await acquireWith(() => ({ body: { access_token: 'x'.repeat(5000), token_type: 'mtls_pop', expires_in: 3600 } }), true, small);
-    expect(error).toMatchObject({ errorCode: 'invalid_response' });
+    expect(error).toMatchObject({ msalError: 'invalid_response' });
   });
 });
 
@@ -100,7 +100,7 @@ describe('expires_in and refresh_in: whole seconds, at most one day, refresh bef
     const tokenCache = new TokenCache();
     const target = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache });
     const error = await acquireWith(answer(fields), true, target);
-    expect(error).toMatchObject({ code: 'invalid_response' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_RESPONSE_INVALID' });
     expect((error as Error).message).toMatch(/expires_in|refresh_in/);
     expect(tokenCache.size).toBe(0);
   });
@@ -137,9 +137,9 @@ describe("the server's OAuth errors", () => {
       },
     }));
     expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(isConfidentialClientError(error)).toBe(true);
+    expect(isCertboundClientError(error)).toBe(true);
     const typed = error as TokenEndpointError;
-    expect(typed.code).toBe('oauth_error');
+    expect(typed.code).toBe('ERR_CLIENT_OAUTH_ERROR');
     expect(typed.status).toBe(401);
     expect(typed.error).toBe('invalid_client');
     expect(typed.error_description).toBe('AADSTS700027: Client assertion failed signature validation. Trace ID: abc');
@@ -157,7 +157,7 @@ describe("the server's OAuth errors", () => {
       true,
       leg2,
     )) as TokenEndpointError;
-    expect(error.code).toBe('oauth_error');
+    expect(error.code).toBe('ERR_CLIENT_OAUTH_ERROR');
     expect(error.message).not.toContain(assertion);
     expect(error.error_description).not.toContain(assertion);
     expect(error.error_description).toContain('[redacted]');
@@ -184,7 +184,7 @@ describe("the server's OAuth errors", () => {
 
   it('an error status without an OAuth body is http_error', async () => {
     const error = await acquireWith(() => ({ status: 403, body: 'forbidden' }));
-    expect(error).toMatchObject({ code: 'http_error', status: 403 });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_HTTP_ERROR', status: 403 });
   });
 
   it('SECURITY 11: no private key material in any error message', async () => {
@@ -196,7 +196,7 @@ describe("the server's OAuth errors", () => {
       await fx.client({ credential: { certificate: issued.cert, privateKey: fx.pki.clients['client-b']!.key } }).acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true }).catch((e: unknown) => e),
     ];
     for (const error of errors) {
-      expect(isConfidentialClientError(error)).toBe(true);
+      expect(isCertboundClientError(error)).toBe(true);
       const text = `${(error as Error).message} ${JSON.stringify(error)} ${String((error as Error).stack)}`;
       expect(text).not.toContain(keyBody);
       expect(text).not.toContain('PRIVATE KEY');

@@ -164,7 +164,7 @@ async function token(ctx: Koa.Context, deps: AuthorityAppDependencies, tenantId:
     ctx.body = outcome.response;
   } catch (error) {
     if (error instanceof OAuthError) {
-      log.info({ event: 'token_refused', refusal: error.refusal, error: error.error, code: error.errorCode, status: error.status }, 'token refused');
+      log.info({ event: 'token_refused', refusal: error.refusal, error: error.error, aadsts: error.aadsts, status: error.status }, 'token refused');
     }
     throw error;
   }

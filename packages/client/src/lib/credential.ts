@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'n
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { BindingCertificate, tlsMaterialOf, type TlsClientMaterial } from '../binding-certificate.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
 import { assertKnownKeys } from './known-options.js';
 import { safeCause } from './safe-cause.js';
 import type {
@@ -89,7 +89,7 @@ export class CredentialLoader {
       case 'provider': {
         const provided = await source.provider(context);
         if (provided === undefined || provided === null) {
-          throw new ConfidentialClientError('mtls_certificate_not_provided', 'The certificate provider returned no certificate');
+          throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_REQUIRED', 'The certificate provider returned no certificate');
         }
         if (isObject(provided)) assertKnownKeys(provided, CREDENTIAL_FIELDS, 'field returned by the certificate provider');
         if (!isCertificateCredential(provided)) throw new TypeError('The certificate provider must return { certificate, privateKey } or { pfx }');
@@ -99,13 +99,13 @@ export class CredentialLoader {
         const answer = await source.callback(context);
         const signed = typeof answer === 'string' ? { assertion: answer } : answer;
         if (!isObject(signed) || typeof signed.assertion !== 'string' || signed.assertion.trim() === '') {
-          throw new ConfidentialClientError('invalid_client_assertion', 'The client assertion callback returned an empty assertion');
+          throw new CertboundClientError('ERR_CLIENT_ASSERTION_INVALID', 'The client assertion callback returned an empty assertion');
         }
         const binding = signed.tokenBindingCertificate;
         if (binding === undefined || binding === null) return { kind: 'assertion', assertion: signed.assertion, certificate: null };
         if (binding instanceof BindingCertificate) {
           if (tlsMaterialOf(binding) === undefined) {
-            throw new ConfidentialClientError('cert_without_private_key', `tokenBindingCertificate ${binding.thumbprint} has no private key loaded`);
+            throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `tokenBindingCertificate ${binding.thumbprint} has no private key loaded`);
           }
           return { kind: 'assertion', assertion: signed.assertion, certificate: binding };
         }
@@ -185,8 +185,8 @@ async function readCredentialFile(path: string, option: CredentialOption): Promi
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     // No cause: Node's fs errors quote the path, which may be key material given in a shape we did not recognise.
-    throw new ConfidentialClientError(
-      'invalid_certificate',
+    throw new CertboundClientError(
+      'ERR_CLIENT_CERTIFICATE_INVALID',
       `credential.${option} is neither PEM text, base64 DER nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`,
     );
   }
@@ -214,7 +214,7 @@ async function pemText(value: string, option: 'certificate' | 'privateKey', pass
     try {
       return new X509Certificate(shape.bytes).toString();
     } catch (cause) {
-      throw new ConfidentialClientError('invalid_certificate', 'credential.certificate is base64 but not a DER certificate', { cause: safeCause(cause) });
+      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.certificate is base64 but not a DER certificate', { cause: safeCause(cause) });
     }
   }
   for (const [type, label] of KEY_DER_TYPES) {
@@ -226,7 +226,7 @@ async function pemText(value: string, option: 'certificate' | 'privateKey', pass
       // try the next encoding
     }
   }
-  throw new ConfidentialClientError('invalid_certificate', 'credential.privateKey is base64 but not a DER private key this passphrase opens');
+  throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.privateKey is base64 but not a DER private key this passphrase opens');
 }
 
 /** EncryptedPrivateKeyInfo starts with an AlgorithmIdentifier SEQUENCE; PrivateKeyInfo with an INTEGER version. */
@@ -243,7 +243,7 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     let pfx: Buffer;
     if (typeof pfxCredential.pfx === 'string') {
       const shape = shapeOf(pfxCredential.pfx);
-      if (shape.kind === 'pem') throw new ConfidentialClientError('invalid_certificate', 'credential.pfx holds PEM text: pass it as { certificate, privateKey }');
+      if (shape.kind === 'pem') throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.pfx holds PEM text: pass it as { certificate, privateKey }');
       pfx = shape.kind === 'der' ? shape.bytes : await readCredentialFile(shape.path, 'pfx');
     } else {
       pfx = Buffer.from(pfxCredential.pfx);
@@ -265,27 +265,27 @@ function thumbprintOf(x509: X509Certificate): string {
 function loadPem(input: Extract<Inputs, { kind: 'pem' }>): BindingCertificate {
   const blocks = input.certText.match(CERTIFICATE_BLOCK) ?? [];
   const leafPem = blocks[0];
-  if (leafPem === undefined) throw new ConfidentialClientError('invalid_certificate', 'The certificate credential contains no PEM CERTIFICATE block');
+  if (leafPem === undefined) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The certificate credential contains no PEM CERTIFICATE block');
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(leafPem);
   } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', 'The certificate PEM could not be parsed', { cause: safeCause(cause) });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The certificate PEM could not be parsed', { cause: safeCause(cause) });
   }
   const thumbprint = thumbprintOf(leaf);
   // A combined file (cert + key) is common; otherwise the certificate has no key to prove possession with.
   const keyPem = input.keyText ?? input.certText.match(KEY_BLOCK)?.[0];
   if (keyPem === undefined || !KEY_BLOCK.test(keyPem)) {
-    throw new ConfidentialClientError('cert_without_private_key', `The certificate ${thumbprint} has no private key`);
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `The certificate ${thumbprint} has no private key`);
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(input.passphrase === undefined ? { key: keyPem, format: 'pem' } : { key: keyPem, format: 'pem', passphrase: input.passphrase });
   } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause: safeCause(cause) });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause: safeCause(cause) });
   }
   if (!leaf.checkPrivateKey(key)) {
-    throw new ConfidentialClientError('invalid_certificate', `The private key does not belong to certificate ${thumbprint}`);
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', `The private key does not belong to certificate ${thumbprint}`);
   }
   const material: TlsClientMaterial =
     input.passphrase === undefined
@@ -306,12 +306,12 @@ function loadPfx(input: Extract<Inputs, { kind: 'pfx' }>): BindingCertificate {
     native = (context as unknown as { context?: NativeSecureContext }).context;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : '';
-    if (/private key/i.test(message)) throw new ConfidentialClientError('cert_without_private_key', 'The PFX holds no private key', { cause: safeCause(cause) });
-    throw new ConfidentialClientError('invalid_certificate', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause: safeCause(cause) });
+    if (/private key/i.test(message)) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', 'The PFX holds no private key', { cause: safeCause(cause) });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause: safeCause(cause) });
   }
   const der = typeof native?.getCertificate === 'function' ? native.getCertificate() : null;
   if (der === null || der === undefined) {
-    throw new ConfidentialClientError('invalid_certificate', 'The PFX certificate could not be read on this Node.js version; convert it to PEM');
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The PFX certificate could not be read on this Node.js version; convert it to PEM');
   }
   const leaf = new X509Certificate(der);
   const material: TlsClientMaterial =

@@ -1,7 +1,7 @@
 import { createSecureContext, rootCertificates, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
 import { assertKnownKeys } from './known-options.js';
 import { safeCause } from './safe-cause.js';
 import type { HttpOptions } from '../types.js';
@@ -82,7 +82,7 @@ export class AgentPool {
     try {
       secureContext = createSecureContext(this.#ca === undefined ? tls : { ...tls, ca: [...this.#ca] });
     } catch (cause) {
-      throw new ConfidentialClientError('invalid_certificate', 'The TLS credentials could not be loaded', { cause: safeCause(cause) });
+      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The TLS credentials could not be loaded', { cause: safeCause(cause) });
     }
     this.#contextsBuilt++;
     return new Agent({
@@ -94,7 +94,7 @@ export class AgentPool {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ConfidentialClientError('client_closed', 'The client has been closed');
+    if (this.#closed) throw new CertboundClientError('ERR_CLIENT_CLOSED', 'The client has been closed');
   }
 
   /** The agent for requests without a client certificate. */
@@ -114,7 +114,7 @@ export class AgentPool {
       return existing;
     }
     const material = tlsMaterialOf(certificate);
-    if (material === undefined) throw new ConfidentialClientError('cert_without_private_key', `Certificate ${certificate.thumbprint} has no private key loaded`);
+    if (material === undefined) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `Certificate ${certificate.thumbprint} has no private key loaded`);
     const tls =
       material.kind === 'pem'
         ? { cert: material.cert, key: material.key, ...(material.passphrase === undefined ? {} : { passphrase: material.passphrase }) }
@@ -210,7 +210,7 @@ function backoff(attempt: number, settings: HttpSettings): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, contentLength: string | string[] | undefined, url: URL): Promise<Buffer> {
-  const tooLarge = () => new ConfidentialClientError('invalid_response', `The response from ${url.host} is larger than ${limit} bytes`);
+  const tooLarge = () => new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The response from ${url.host} is larger than ${limit} bytes`);
   if (typeof contentLength === 'string' && Number(contentLength) > limit) {
     body.destroy();
     throw tooLarge();
@@ -239,7 +239,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, 
 export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, settings: HttpSettings, now: () => number): Promise<HttpResponse> {
   const deadline = performance.now() + settings.requestTimeoutMs;
   const controller = new AbortController();
-  const timedOut = () => new ConfidentialClientError('request_timeout', `Request to ${http.url.host} did not complete within ${settings.requestTimeoutMs} ms`);
+  const timedOut = () => new CertboundClientError('ERR_CLIENT_TIMEOUT', `Request to ${http.url.host} did not complete within ${settings.requestTimeoutMs} ms`);
   // undici does not give up a connection attempt on abort: the deadline settles the exchange itself, then aborts.
   let expire: (error: Error) => void = () => undefined;
   const expired = new Promise<never>((_resolve, reject) => (expire = reject));
@@ -269,7 +269,7 @@ export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, s
         body = await Promise.race([readCapped(response.body, settings.maxResponseBytes, headers['content-length'], http.url), expired]);
       } catch (cause) {
         if (controller.signal.aborted) throw timedOut();
-        if (cause instanceof ConfidentialClientError) throw cause;
+        if (cause instanceof CertboundClientError) throw cause;
         const code = errorCode(cause);
         if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
           const delay = backoff(attempt, settings);
@@ -278,7 +278,7 @@ export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, s
             continue;
           }
         }
-        throw new ConfidentialClientError('network_error', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
+        throw new CertboundClientError('ERR_CLIENT_NETWORK', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
       }
       if ((status === 429 || status >= 500) && attempt < settings.maxAttempts) {
         const retryAfter = parseRetryAfter(headers['retry-after'], now());

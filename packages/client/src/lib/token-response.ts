@@ -1,4 +1,4 @@
-import { ConfidentialClientError, TokenEndpointError, type TokenEndpointErrorDetails } from '../errors.js';
+import { CertboundClientError, TokenEndpointError, type TokenEndpointErrorDetails } from '../errors.js';
 import type { ResultTokenType } from '../types.js';
 import { parseRetryAfter, type HttpResponse } from './http.js';
 
@@ -100,9 +100,9 @@ export function tokenEndpointError(response: HttpResponse, host: string, secrets
     if (typeof json['correlation_id'] === 'string') details.correlation_id = sanitiseServerText(json['correlation_id'], secrets);
     if (typeof json['trace_id'] === 'string') details.trace_id = sanitiseServerText(json['trace_id'], secrets);
     const description = details.error_description === undefined ? '' : `: ${details.error_description}`;
-    return new TokenEndpointError('oauth_error', `Token endpoint ${host} answered ${response.status} ${error}${description}`, details);
+    return new TokenEndpointError('ERR_CLIENT_OAUTH_ERROR', `Token endpoint ${host} answered ${response.status} ${error}${description}`, details);
   }
-  return new TokenEndpointError('http_error', `Token endpoint ${host} answered HTTP ${response.status} without an OAuth error body`, details);
+  return new TokenEndpointError('ERR_CLIENT_HTTP_ERROR', `Token endpoint ${host} answered HTTP ${response.status} without an OAuth error body`, details);
 }
 
 /**
@@ -113,14 +113,14 @@ export function tokenEndpointError(response: HttpResponse, host: string, secrets
 export function parseTokenResponse(response: HttpResponse, expected: ExpectedTokenType, host: string, secrets: readonly string[], now: number): TokenResponse {
   if (response.status !== 200) throw tokenEndpointError(response, host, secrets, now);
   const json = parseJson(response.body);
-  if (!isRecord(json)) throw new ConfidentialClientError('invalid_response', `The token response from ${host} is not a JSON object`);
+  if (!isRecord(json)) throw new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The token response from ${host} is not a JSON object`);
   const accessToken = json['access_token'];
   if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has no access_token`);
+    throw new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The token response from ${host} has no access_token`);
   }
   const rawType = json['token_type'];
   if (rawType === undefined || rawType === null || rawType === '') {
-    throw new ConfidentialClientError('token_type_missing', `The token response from ${host} has no token_type`);
+    throw new CertboundClientError('ERR_CLIENT_TOKEN_TYPE_MISSING', `The token response from ${host} has no token_type`);
   }
   const type = typeof rawType === 'string' ? rawType.toLowerCase() : undefined;
   let tokenType: ResultTokenType | undefined;
@@ -132,16 +132,16 @@ export function parseTokenResponse(response: HttpResponse, expected: ExpectedTok
   if (tokenType === undefined) {
     const shown = typeof rawType === 'string' ? JSON.stringify(sanitiseServerText(rawType, secrets).slice(0, 40)) : typeof rawType;
     const wanted = expected === 'mtls_pop' ? 'mtls_pop' : expected === 'bearer' ? 'Bearer' : 'Bearer or N_A';
-    throw new ConfidentialClientError('token_type_mismatch', `The token response from ${host} has token_type ${shown}, expected ${wanted}`);
+    throw new CertboundClientError('ERR_CLIENT_TOKEN_TYPE_MISMATCH', `The token response from ${host} has token_type ${shown}, expected ${wanted}`);
   }
   const expiresIn = seconds(json['expires_in']);
   if (expiresIn === null) {
-    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid expires_in (whole seconds from 1 to ${MAX_EXPIRES_IN_SECONDS} expected)`);
+    throw new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The token response from ${host} has an invalid expires_in (whole seconds from 1 to ${MAX_EXPIRES_IN_SECONDS} expected)`);
   }
   const refreshIn = seconds(json['refresh_in']);
   // A refresh hint past the expiry (or without one) means the server's clock arithmetic cannot be trusted either.
   if (refreshIn === null || (refreshIn !== undefined && (expiresIn === undefined || refreshIn >= expiresIn))) {
-    throw new ConfidentialClientError('invalid_response', `The token response from ${host} has an invalid refresh_in (whole seconds before expires_in expected)`);
+    throw new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The token response from ${host} has an invalid refresh_in (whole seconds before expires_in expected)`);
   }
   const scope = json['scope'];
   const scopes = typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/ +/) : undefined;
