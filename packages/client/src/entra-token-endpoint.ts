@@ -95,7 +95,7 @@ export function assertMtlsEnvironment(authority: EntraAuthority): void {
 }
 
 /**
- * The host a request for this authority goes to (PROTOCOL.md §4 host table).
+ * The host a request for this authority goes to (docs/protocol.md §4 host table).
  *
  * mTLS (vanilla flow and Leg 2 with a binding certificate): public cloud → `mtlsauth.microsoft.com`, other
  * clouds → `login.X` becomes `mtlsauth.X`; with a valid region → `{region}.` prefixed.

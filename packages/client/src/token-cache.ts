@@ -27,7 +27,7 @@ export interface CachedToken {
   readonly tokenEndpoint: string;
 }
 
-/** The parts of a cache key (PROTOCOL.md §4). */
+/** The parts of a cache key (docs/protocol.md §4). */
 export interface CacheKeyParts {
   /** The authority's `login.` host (regional and global hosts share entries) or the RFC 8705 issuer. */
   readonly environment: string;

@@ -108,7 +108,7 @@ describe('certificate credentials: PEM or PFX, from files or memory', () => {
 });
 
 describe('BindingCertificate', () => {
-  it('SECURITY 11: inspecting or serialising a result never shows the private key', async () => {
+  it('docs/security.md rule 11: inspecting or serialising a result never shows the private key', async () => {
     const issued = fx.pki.clients['client-a']!;
     const result = await fx.client({ credential: pem(issued) }).acquireTokenForClient(pop);
     const keyLine = issued.key.split('\n')[1]!;

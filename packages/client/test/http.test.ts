@@ -119,7 +119,7 @@ describe('connections', () => {
   });
 });
 
-describe('SECURITY 11: server certificates are always verified', () => {
+describe('docs/security.md rule 11: server certificates are always verified', () => {
   let foreign: RecordingServer;
   let wrongName: RecordingServer;
   beforeAll(async () => {
@@ -170,7 +170,7 @@ describe('SECURITY 11: server certificates are always verified', () => {
   });
 });
 
-describe('SECURITY 11 / PERFORMANCE: one TLS secure context per agent, server verification unchanged', () => {
+describe('docs/security.md rule 11: one TLS secure context per agent, server verification unchanged', () => {
   it('a custom CA is trusted alongside all of Node\'s roots, and new connections reuse the agent\'s context', async () => {
     const issued = fx.pki.clients['client-a']!;
     const certificate = new BindingCertificate(new X509Certificate(issued.cert), issued.thumbprint, { kind: 'pem', cert: issued.cert, key: issued.key });

@@ -31,7 +31,7 @@ async function failsBeforeNetwork(client: ConfidentialClient, request: Parameter
   return error as Error;
 }
 
-describe('PROTOCOL §4 pre-network errors (MSAL code names)', () => {
+describe('docs/protocol.md §4 pre-network errors (MSAL code names)', () => {
   it('mtls_certificate_not_provided: PoP with a client secret', async () => {
     await failsBeforeNetwork(fx.client({ credential: { clientSecret: 'a-secret-value-123' } }), { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
   });

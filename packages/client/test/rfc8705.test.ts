@@ -43,7 +43,7 @@ function answerTokens(body: (request: RecordedRequest) => Record<string, unknown
   fx.mtls.respond((request) => ({ body: body(request) }));
 }
 
-describe('PROTOCOL §6 generic RFC 8705 authorization servers', () => {
+describe('docs/protocol.md §6 generic RFC 8705 authorization servers', () => {
   afterAll(() => {
     fx.mtls.respond(entraLike);
     fx.plain.respond(entraLike);

@@ -25,7 +25,7 @@ async function acquireWith(responder: Responder, pop = true, target = client): P
   }
 }
 
-describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () => {
+describe('docs/protocol.md §4 response checks (docs/security.md rule 11: validated before use)', () => {
   it('token_type_missing when the response has no token_type', async () => {
     const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', expires_in: 3600 } }));
     expect(error).toMatchObject({ msalError: 'token_type_missing' });
@@ -149,7 +149,7 @@ describe("the server's OAuth errors", () => {
     expect(typed.message).not.toMatch(/[\r\n]/);
   });
 
-  it('SECURITY 11: an assertion echoed by the server is redacted from the error', async () => {
+  it('docs/security.md rule 11: an assertion echoed by the server is redacted from the error', async () => {
     const assertion = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJsZWcxIn0.c2lnbmF0dXJl';
     const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
     const error = (await acquireWith(
@@ -169,7 +169,7 @@ describe("the server's OAuth errors", () => {
     ['its base64', (assertion: string) => Buffer.from(assertion).toString('base64')],
     ['its hex, upper case', (assertion: string) => Buffer.from(assertion).toString('hex').toUpperCase()],
     ['its percent-encoding', (assertion: string) => encodeURIComponent(`${assertion}&x`)],
-  ])('SECURITY 11: an echo of %s is redacted too, not only an exact copy', async (_label, echo) => {
+  ])('docs/security.md rule 11: an echo of %s is redacted too, not only an exact copy', async (_label, echo) => {
     const assertion = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJsZWcxIiwiYXVkIjoiYXBpOi8vQXp1cmVBRFRva2VuRXhjaGFuZ2UifQ.c2lnbmF0dXJlLW9mLXRoZS1sZWctMS10b2tlbi1ub3QtdG8tYmUtc2hvd24';
     const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
     const error = (await acquireWith(
@@ -187,7 +187,7 @@ describe("the server's OAuth errors", () => {
     expect(error).toMatchObject({ code: 'ERR_CLIENT_HTTP_ERROR', status: 403 });
   });
 
-  it('SECURITY 11: no private key material in any error message', async () => {
+  it('docs/security.md rule 11: no private key material in any error message', async () => {
     const issued = fx.pki.clients['client-a']!;
     const keyBody = issued.key.split('\n')[1]!;
     const errors: unknown[] = [

@@ -1,5 +1,6 @@
 // Every refusal the authority can send, with its RFC 6749 §5.2 error, HTTP status, an AADSTS-like number and a
-// fixed description. Descriptions never contain request input (SECURITY 9): only known parameter names are quoted.
+// fixed description. Descriptions never contain request input (docs/security.md rule 9): only known parameter names
+// are quoted.
 // Numbers below 9900000 are Entra's own for the same condition; 99000xx are certbound's where Entra has none known.
 
 import { AuthorityError } from '../errors.js';

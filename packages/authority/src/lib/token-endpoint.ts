@@ -173,7 +173,7 @@ export async function handleTokenRequest(parameters: FormParameters, context: To
   const assertionFlow = authentication.flow === 'fic-leg-2-jwt-pop' || authentication.flow === 'fic-leg-2-jwt-bearer';
   if (assertionFlow && resource === TOKEN_EXCHANGE_AUDIENCE) throw new OAuthError('exchangeScopeWithAssertion');
 
-  // Binding: only ever to a certificate verified for this app on this very connection (SECURITY 12).
+  // Binding: only ever to a certificate verified for this app on this very connection (docs/security.md rule 12).
   const wantsBinding = tokenType === MTLS_POP_TOKEN_TYPE || app.boundTokens === 'always';
   if (wantsBinding && authentication.verifiedThumbprint === null) {
     throw new OAuthError(tokenType === MTLS_POP_TOKEN_TYPE ? 'popNeedsCertificateCredential' : 'boundTokensRequired');

@@ -44,9 +44,10 @@ function confirmationThumbprint(claims: JWTPayload): string | null | undefined {
  * Verify an exchange token (a Leg-1 token of this authority) presented as a client assertion — FIC two-leg flow,
  * Leg 2 — and match it to a federated credential of the requesting app.
  *
- * SECURITY 12: signed by a live key of this authority (the current one, or a retired one whose tokens have not all
- * expired), issued by this authority for one of its tenants, audience `api://AzureADTokenExchange`, unexpired (no
- * leeway: it is our own clock), and — for `jwt-pop` — bound to the very certificate on this TLS connection.
+ * docs/security.md rule 12: signed by a live key of this authority (the current one, or a retired one whose tokens
+ * have not all expired), issued by this authority for one of its tenants, audience `api://AzureADTokenExchange`,
+ * unexpired (no leeway: it is our own clock), and — for `jwt-pop` — bound to the very certificate on this TLS
+ * connection. The presented certificate's validity period is checked before this, on every flow.
  */
 export async function verifyExchangeAssertion(input: ExchangeAssertionInput): Promise<VerifiedExchangeAssertion> {
   const { header } = input.unverified;

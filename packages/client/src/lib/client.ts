@@ -56,7 +56,7 @@ const REQUEST_NAMES = Object.keys(REQUEST_OPTIONS);
 const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
 
 function toResult(token: CachedToken, source: 'cache' | 'network'): AuthenticationResult {
-  // @see PROTOCOL.md §3 — MSAL's CreateAuthorizationHeader(): `mtls_pop <token>`; RFC 8705/6750 clients use Bearer.
+  // @see docs/protocol.md §3 — MSAL's CreateAuthorizationHeader(): `mtls_pop <token>`; RFC 8705/6750 use Bearer.
   const header = `${token.tokenType === 'mtls_pop' ? 'mtls_pop' : 'Bearer'} ${token.accessToken}`;
   return Object.freeze({
     accessToken: token.accessToken,
@@ -145,7 +145,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     return claims === undefined ? config.cache.singleFlight(key, acquire) : acquire();
   }
 
-  /** PROTOCOL.md §4–6: which request this credential and PoP choice make. */
+  /** docs/protocol.md §4–6: which request this credential and PoP choice make. */
   #plan(credential: ResolvedCredential, pop: boolean): Plan {
     const config = this.#config;
     if (config.kind === 'rfc8705') {
@@ -172,7 +172,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
       case 'assertion': {
         const certificate = credential.certificate;
         if (certificate !== null) {
-          // Leg 2 of the FIC two-leg flow: jwt-pop over mTLS whether or not PoP is requested (PROTOCOL.md §5 matrix).
+          // Leg 2 of the FIC two-leg flow: jwt-pop over mTLS with or without PoP (docs/protocol.md §5 matrix).
           if (!pop && config.entra !== undefined) assertMtlsEnvironment(config.entra);
           return {
             auth: { kind: 'jwt-pop', assertion: credential.assertion },

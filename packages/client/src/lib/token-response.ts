@@ -106,9 +106,9 @@ export function tokenEndpointError(response: HttpResponse, host: string, secrets
 }
 
 /**
- * Check a token endpoint response before anything uses it (SECURITY.md rule 11): status, JSON shape, `access_token`,
- * `token_type` (PROTOCOL.md §4: missing → `token_type_missing`, other than requested → `token_type_mismatch`),
- * `expires_in`.
+ * Check a token endpoint response before anything uses it (docs/security.md rule 11): status, JSON shape,
+ * `access_token`, `token_type` (docs/protocol.md §4: missing → `ERR_CLIENT_TOKEN_TYPE_MISSING`, other than requested
+ * → `ERR_CLIENT_TOKEN_TYPE_MISMATCH`), `expires_in` and `refresh_in`.
  */
 export function parseTokenResponse(response: HttpResponse, expected: ExpectedTokenType, host: string, secrets: readonly string[], now: number): TokenResponse {
   if (response.status !== 200) throw tokenEndpointError(response, host, secrets, now);
