@@ -31,18 +31,21 @@ function readCas(ca: ConfidentialClientOptions['ca']): string[] {
   const entries = typeof ca === 'string' ? [ca] : Array.isArray(ca) ? ca : undefined;
   if (entries === undefined) throw new TypeError('ca must be a PEM string, a file path, or an array of them');
   const pems: string[] = [];
-  for (const entry of entries as readonly unknown[]) {
+  for (const [index, entry] of (entries as readonly unknown[]).entries()) {
+    const option = typeof ca === 'string' ? 'ca' : `ca[${index}]`;
     if (typeof entry !== 'string') throw new TypeError('ca entries must be strings');
     let text = entry;
     if (!entry.includes('-----BEGIN')) {
       try {
         text = readFileSync(entry, 'utf8');
-      } catch {
-        throw new TypeError(`ca file ${JSON.stringify(entry)} could not be read`);
+      } catch (error) {
+        // Named by the option, as every credential-like input is: the value is not repeated.
+        const code = (error as { code?: unknown }).code;
+        throw new TypeError(`${option} is neither PEM text nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`);
       }
     }
     const blocks = text.match(CERTIFICATE_BLOCK);
-    if (blocks === null) throw new TypeError('ca holds no PEM CERTIFICATE block');
+    if (blocks === null) throw new TypeError(`${option} holds no PEM CERTIFICATE block`);
     pems.push(...blocks);
   }
   return pems;

@@ -188,4 +188,10 @@ describe('docs/security.md rule 11: credentials never appear in errors or output
     expect((error as Error).message).toContain('ENOENT');
     expect(textsOf(error).join('\n')).not.toContain(path);
   });
+
+  it('an unreadable ca file is named by its option, not by its value', () => {
+    const path = join(dir, 'missing-ca.pem');
+    const create = () => createConfidentialClient({ clientId: CLIENT_ID, authority: AUTHORITY, credential: { clientSecret: 'unused-secret' }, ca: [fx.pki.ca.cert, path] });
+    expect(create).toThrow(new TypeError('ca[1] is neither PEM text nor a readable file (ENOENT)'));
+  });
 });
