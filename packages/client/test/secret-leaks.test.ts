@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,12 @@ beforeAll(async () => {
   export12(join(dir, 'open.pfx'), '');
   pfxBytes = await readFile(join(dir, 'a.pfx'));
   openPfxBytes = await readFile(join(dir, 'open.pfx'));
+  await writeFile(join(dir, 'a.key.der'), keyDer, { mode: 0o600 });
+  await writeFile(join(dir, 'a.key.b64'), `${keyDer.toString('base64')}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'a.crt.der'), new X509Certificate(issued.cert).raw);
+  await writeFile(join(dir, 'a.pfx.b64'), pfxBytes.toString('base64'), { mode: 0o600 });
+  await writeFile(join(dir, 'truncated.key.der'), keyDer.subarray(0, keyDer.length - 9), { mode: 0o600 });
+  await writeFile(join(dir, 'truncated.key.b64'), keyDer.toString('base64').slice(0, -12), { mode: 0o600 });
 });
 afterAll(async () => {
   await fx.close();
@@ -102,6 +108,10 @@ const WRONG: [string, () => ClientCredential][] = [
   ['PFX bytes, wrong passphrase', () => ({ pfx: new Uint8Array(pfxBytes), passphrase: WRONG_PASSPHRASE })],
   ['PEM key given as pfx', () => ({ pfx: keyPem })],
   ['env-var PEM given as pfx', () => ({ pfx: envText(keyPem) })],
+  ['a key file holding truncated DER', () => ({ certificate: myCert(), privateKey: join(dir, 'truncated.key.der') })],
+  ['a key file holding truncated base64 DER', () => ({ certificate: myCert(), privateKey: join(dir, 'truncated.key.b64') })],
+  ['a DER key file of another certificate', () => ({ certificate: otherCert(), privateKey: join(dir, 'a.key.der') })],
+  ['a base64 PFX file, wrong passphrase', () => ({ pfx: join(dir, 'a.pfx.b64'), passphrase: WRONG_PASSPHRASE })],
   ['a key file path that does not exist', () => ({ certificate: myCert(), privateKey: join(dir, keyDer.toString('hex').slice(0, 40)) })],
   ['a provider returning a wrong key', () => () => ({ certificate: otherCert(), privateKey: keyDer.toString('base64') })],
   ['a provider returning a PFX with a wrong passphrase', () => () => ({ pfx: pfxB64(), passphrase: WRONG_PASSPHRASE })],
@@ -173,6 +183,9 @@ describe('docs/security.md rule 11: credentials never appear in errors or output
     ['env-var PEM with literal \\n', () => ({ certificate: envText(myCert()), privateKey: envText(keyPem) })],
     ['PFX as base64 (a Key Vault secret)', () => ({ pfx: pfxB64(), passphrase: PASSPHRASE })],
     ['PFX with an empty passphrase as base64', () => ({ pfx: openPfxBytes.toString('base64'), passphrase: '' })],
+    ['DER certificate and DER key files', () => ({ certificate: join(dir, 'a.crt.der'), privateKey: join(dir, 'a.key.der') })],
+    ['a key file holding base64 DER', () => ({ certificate: myCert(), privateKey: join(dir, 'a.key.b64') })],
+    ['a PFX file holding base64', () => ({ pfx: join(dir, 'a.pfx.b64'), passphrase: PASSPHRASE })],
   ] as [string, () => ClientCredential][])('%s is recognised and presented on the mTLS connection', async (_label, credential) => {
     const before = fx.mtls.requests.length;
     const result = await fx.client({ credential: credential() }).acquireTokenForClient(pop);

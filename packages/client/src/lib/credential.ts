@@ -192,6 +192,18 @@ async function readCredentialFile(path: string, option: CredentialOption): Promi
   }
 }
 
+/**
+ * A credential file's contents, classified like an inline value: binary DER, PEM text or base64 DER text. Anything
+ * else comes back as `path` holding the text itself (a file never names another file).
+ */
+async function readFileShape(path: string, option: CredentialOption): Promise<Shape> {
+  const bytes = await readCredentialFile(path, option);
+  if (isDerSequence(bytes)) return { kind: 'der', bytes };
+  const text = bytes.toString('utf8');
+  const shape = shapeOf(text.trim());
+  return shape.kind === 'path' ? { kind: 'path', path: text } : shape;
+}
+
 /** PEM armour around DER bytes. */
 function armour(label: string, der: Buffer): string {
   const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
@@ -207,14 +219,19 @@ const KEY_DER_TYPES = [
 
 /** A certificate or key string as PEM text: PEM kept, base64 DER armoured, a path read. */
 async function pemText(value: string, option: 'certificate' | 'privateKey', passphrase: string | undefined): Promise<string> {
-  const shape = shapeOf(value);
+  let shape = shapeOf(value);
+  if (shape.kind === 'path') {
+    const content = await readFileShape(shape.path, option);
+    // Neither PEM nor DER: handed on as text, for the PEM checks to refuse by name.
+    if (content.kind === 'path') return content.path;
+    shape = content;
+  }
   if (shape.kind === 'pem') return shape.text;
-  if (shape.kind === 'path') return (await readCredentialFile(shape.path, option)).toString('utf8');
   if (option === 'certificate') {
     try {
       return new X509Certificate(shape.bytes).toString();
     } catch (cause) {
-      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.certificate is base64 but not a DER certificate', { cause: safeCause(cause) });
+      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.certificate holds DER that is not a certificate', { cause: safeCause(cause) });
     }
   }
   for (const [type, label] of KEY_DER_TYPES) {
@@ -226,7 +243,7 @@ async function pemText(value: string, option: 'certificate' | 'privateKey', pass
       // try the next encoding
     }
   }
-  throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.privateKey is base64 but not a DER private key this passphrase opens');
+  throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.privateKey holds DER that is not a private key this passphrase opens');
 }
 
 /** EncryptedPrivateKeyInfo starts with an AlgorithmIdentifier SEQUENCE; PrivateKeyInfo with an INTEGER version. */
@@ -244,7 +261,15 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     if (typeof pfxCredential.pfx === 'string') {
       const shape = shapeOf(pfxCredential.pfx);
       if (shape.kind === 'pem') throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.pfx holds PEM text: pass it as { certificate, privateKey }');
-      pfx = shape.kind === 'der' ? shape.bytes : await readCredentialFile(shape.path, 'pfx');
+      if (shape.kind === 'der') {
+        pfx = shape.bytes;
+      } else {
+        // A PFX file holds the PKCS#12 bytes, or the same as base64 text (a Key Vault secret saved to a file);
+        // anything else is handed to OpenSSL unchanged, to be refused there.
+        const bytes = await readCredentialFile(shape.path, 'pfx');
+        const text = isDerSequence(bytes) ? undefined : shapeOf(bytes.toString('latin1').trim());
+        pfx = text?.kind === 'der' ? text.bytes : bytes;
+      }
     } else {
       pfx = Buffer.from(pfxCredential.pfx);
     }
