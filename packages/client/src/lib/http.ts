@@ -239,13 +239,14 @@ async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, 
 export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, settings: HttpSettings, now: () => number): Promise<HttpResponse> {
   const deadline = performance.now() + settings.requestTimeoutMs;
   const controller = new AbortController();
-  const timedOut = () => new CertboundClientError('ERR_CLIENT_TIMEOUT', `Request to ${http.url.host} did not complete within ${settings.requestTimeoutMs} ms`);
   // undici does not give up a connection attempt on abort: the deadline settles the exchange itself, then aborts.
+  let timeoutError: CertboundClientError | undefined;
   let expire: (error: Error) => void = () => undefined;
   const expired = new Promise<never>((_resolve, reject) => (expire = reject));
   expired.catch(() => undefined);
   const timer = setTimeout(() => {
-    expire(timedOut());
+    timeoutError = new CertboundClientError('ERR_CLIENT_TIMEOUT', `Request to ${http.url.host} did not complete within ${settings.requestTimeoutMs} ms`);
+    expire(timeoutError);
     controller.abort();
   }, settings.requestTimeoutMs);
   // A wait that would end past the deadline is not started: the last answer (or failure) stands instead.
@@ -268,7 +269,7 @@ export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, s
         headers = response.headers;
         body = await Promise.race([readCapped(response.body, settings.maxResponseBytes, headers['content-length'], http.url), expired]);
       } catch (cause) {
-        if (controller.signal.aborted) throw timedOut();
+        if (timeoutError !== undefined) throw timeoutError;
         if (cause instanceof CertboundClientError) throw cause;
         const code = errorCode(cause);
         if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
