@@ -1,5 +1,14 @@
-/** Stable codes of the errors this package throws (never used for OAuth responses, which are JSON). */
-export type AuthorityErrorCode = 'ERR_AUTHORITY_CONFIG' | 'ERR_AUTHORITY_OPTIONS';
+/**
+ * Stable codes of the errors this package raises. They are never sent on the wire: OAuth responses carry RFC 6749's
+ * `error` strings and Entra's AADSTS numbers instead.
+ */
+export type AuthorityErrorCode =
+  /** The registry or the configuration file is invalid ({@link AuthorityConfigError}). */
+  | 'ERR_AUTHORITY_CONFIG'
+  /** An option of `startAuthority` is invalid ({@link AuthorityOptionsError}). */
+  | 'ERR_AUTHORITY_OPTIONS'
+  /** A token request was refused: rendered as RFC 6749 §5.2 JSON, seen by callers only in the log (`refusal`). */
+  | 'ERR_AUTHORITY_REFUSAL';
 
 /** Base class: `switch (error.code)` narrows. */
 export class AuthorityError extends Error {

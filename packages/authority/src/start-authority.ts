@@ -126,7 +126,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Running
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.on('secureConnection', (socket: TLSSocket) => {
-    // SECURITY 6: the certificate read for a request must be the one of the connection; no renegotiation.
+    // docs/security.md rule 6: the certificate read for a request must be the one of the connection; no renegotiation.
     socket.disableRenegotiation();
   });
   server.on('tlsClientError', (error) => logger.debug({ err: { message: error.message } }, 'TLS handshake failed'));

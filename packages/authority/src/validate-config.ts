@@ -143,7 +143,7 @@ function federatedCredential(value: unknown, field: string): FederatedCredential
   if (issuer !== 'self' && !/^https:\/\/[\x21-\x7e]+$/.test(issuer)) fail(`${field}.issuer`, 'must be "self" or an https URL');
   const subject = string(raw['subject'], `${field}.subject`, 600);
   const audience = raw['audience'] === undefined ? TOKEN_EXCHANGE_AUDIENCE : string(raw['audience'], `${field}.audience`);
-  // SECURITY 12: a Leg-2 assertion must carry the exchange audience, so no other audience can ever match.
+  // docs/security.md rule 12: a Leg-2 assertion must carry the exchange audience, so no other audience can ever match.
   if (audience !== TOKEN_EXCHANGE_AUDIENCE) fail(`${field}.audience`, `must be "${TOKEN_EXCHANGE_AUDIENCE}"`);
   const name = optionalString(raw['name'], `${field}.name`);
   return { issuer, subject, audience, ...(name === undefined ? {} : { name }) };

@@ -45,7 +45,7 @@ function leg2(assertion: string, type = JWT_POP, extra: Record<string, string> =
   };
 }
 
-describe('FIC two-leg flow, Leg 2 with jwt-pop over mTLS (PROTOCOL §5)', () => {
+describe('FIC two-leg flow, Leg 2 with jwt-pop over mTLS (docs/protocol.md §5)', () => {
   it('exchanges a bound Leg-1 token for a bound mtls_pop token over the same certificate', async () => {
     const assertion = await leg1();
     const result = await postToken(fixture, fixture.agent(fixture.certs.a), leg2(assertion, JWT_POP, { token_type: 'mtls_pop' }));
@@ -64,7 +64,7 @@ describe('FIC two-leg flow, Leg 2 with jwt-pop over mTLS (PROTOCOL §5)', () => 
     expect(claims['cnf']).toBeUndefined();
   });
 
-  it('SECURITY 12: refuses Leg 2 over a different certificate than the one Leg 1 was bound to', async () => {
+  it('docs/security.md rule 12: refuses Leg 2 over a different certificate than the one Leg 1 was bound to', async () => {
     const assertion = await leg1();
     // client-b is a perfectly valid, registered certificate — just not the one the assertion is bound to.
     const result = await postToken(fixture, fixture.agent(fixture.certs.b), leg2(assertion, JWT_POP, { token_type: 'mtls_pop' }));
@@ -73,23 +73,23 @@ describe('FIC two-leg flow, Leg 2 with jwt-pop over mTLS (PROTOCOL §5)', () => 
     expectOAuthError(unregistered, 'invalid_client', 401, 9900001);
   });
 
-  it('SECURITY 12: refuses jwt-pop without a client certificate', async () => {
+  it('docs/security.md rule 12: refuses jwt-pop without a client certificate', async () => {
     const result = await postToken(fixture, fixture.agent(), leg2(await leg1(), JWT_POP, { token_type: 'mtls_pop' }));
     expectOAuthError(result, 'invalid_client', 401, 7000218);
   });
 
-  it('SECURITY 12: refuses a Leg-1-shaped token with the wrong audience (an access token for the API)', async () => {
+  it('docs/security.md rule 12: refuses a Leg-1-shaped token with the wrong audience (an access token for the API)', async () => {
     const wrongAudience = await postToken(fixture, fixture.agent(fixture.certs.a), vanilla(APPS.vanilla.clientId, `${API}/.default`, { token_type: 'mtls_pop' }));
     const result = await postToken(fixture, fixture.agent(fixture.certs.a), leg2(wrongAudience.json['access_token'] as string, JWT_POP, { token_type: 'mtls_pop' }));
     expectOAuthError(result, 'invalid_client', 401, 700212);
   });
 
-  it('SECURITY 12: refuses an unbound Leg-1 token as a jwt-pop assertion', async () => {
+  it('docs/security.md rule 12: refuses an unbound Leg-1 token as a jwt-pop assertion', async () => {
     const result = await postToken(fixture, fixture.agent(fixture.certs.a), leg2(await leg1(false), JWT_POP, { token_type: 'mtls_pop' }));
     expectOAuthError(result, 'invalid_client', 401, 9900002);
   });
 
-  it('SECURITY 12: refuses an assertion signed by a key that is not the authority\'s, even with its kid and claims', async () => {
+  it('docs/security.md rule 12: refuses an assertion signed by a key that is not the authority\'s, even with its kid and claims', async () => {
     const genuine = await leg1();
     const claims = decodeJwt(genuine);
     const header = decodeProtectedHeader(genuine);
@@ -103,7 +103,7 @@ describe('FIC two-leg flow, Leg 2 with jwt-pop over mTLS (PROTOCOL §5)', () => 
     expectOAuthError(await postToken(fixture, fixture.agent(fixture.certs.a), leg2(withJwk)), 'invalid_client', 401, 700027);
   });
 
-  it('SECURITY 12: refuses a tampered Leg-1 token (claims changed after signing)', async () => {
+  it('docs/security.md rule 12: refuses a tampered Leg-1 token (claims changed after signing)', async () => {
     const [h, , s] = (await leg1()).split('.') as [string, string, string];
     const claims = { ...decodeJwt(await leg1()), sub: APPS.pem.objectId };
     const tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
@@ -163,7 +163,7 @@ describe('FIC two-leg flow, Leg 2 with jwt-bearer (no certificate: the matrix ca
     expect(claims['azp']).toBe(APPS.leg2.clientId);
   });
 
-  it('SECURITY 12: refuses a bound Leg-1 token presented as jwt-bearer without its certificate', async () => {
+  it('docs/security.md rule 12: refuses a bound Leg-1 token presented as jwt-bearer without its certificate', async () => {
     const bound = await leg1();
     expectOAuthError(await postToken(fixture, fixture.agent(), leg2(bound, JWT_BEARER)), 'invalid_client', 401, 9900003);
     expectOAuthError(await postToken(fixture, fixture.agent(fixture.certs.b), leg2(bound, JWT_BEARER)), 'invalid_client', 401, 9900003);
@@ -176,7 +176,7 @@ describe('FIC two-leg flow, Leg 2 with jwt-bearer (no certificate: the matrix ca
 });
 
 describe('FIC two-leg flow with a frozen clock', () => {
-  it('SECURITY 12: refuses an expired Leg-1 token', async () => {
+  it('docs/security.md rule 12: refuses an expired Leg-1 token', async () => {
     const assertion = await leg1();
     const exp = decodeJwt(assertion).exp as number;
     fixture.clock.advance(exp * 1000 - fixture.clock.now); // exactly at exp: expired

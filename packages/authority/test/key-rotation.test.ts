@@ -99,9 +99,12 @@ describe('rotateSigningKey()', () => {
     const url = `${f.authority.url}/admin/rotate-signing-key`;
     const wrong = await request(url, { method: 'POST', dispatcher: f.agent(), headers: { authorization: `Bearer ${'x'.repeat(40)}` } });
     expect(wrong.statusCode).toBe(401);
+    // @see RFC 6750 §3 — a 401 for a Bearer-protected endpoint challenges with the scheme.
+    expect(wrong.headers['www-authenticate']).toBe('Bearer realm="certbound-authority admin", error="invalid_token"');
     await wrong.body.text();
     const missing = await request(url, { method: 'POST', dispatcher: f.agent() });
     expect(missing.statusCode).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="certbound-authority admin"');
     await missing.body.text();
     const [before] = await servedKids(f);
     const ok = await request(url, { method: 'POST', dispatcher: f.agent(), headers: { authorization: `Bearer ${adminToken}` } });

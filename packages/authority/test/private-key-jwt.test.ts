@@ -120,7 +120,7 @@ describe('private_key_jwt (RFC 7523 §2.2, jwt-bearer)', () => {
     expectOAuthError(await postToken(fixture, fixture.agent(fixture.certs.b), request(await clientAssertion(), { token_type: 'mtls_pop' })), 'invalid_request', 400, 9900008);
   });
 
-  it('refuses an assertion with a crit header before any signature work (SECURITY 2)', async () => {
+  it('refuses an assertion with a crit header before any signature work (docs/security.md rule 2)', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'ES256', crit: ['urn:example'], 'urn:example': 1, 'x5t#S256': fixture.certs.b.thumbprint })).toString('base64url');
     const [, payload, signature] = (await clientAssertion()).split('.') as [string, string, string];
     expectOAuthError(await postToken(fixture, fixture.agent(), request(`${header}.${payload}.${signature}`)), 'invalid_client', 401, 50027);

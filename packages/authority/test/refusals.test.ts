@@ -14,7 +14,7 @@ afterAll(() => fixture.close());
 
 const pop = (clientId: string) => vanilla(clientId, `${API}/.default`, { token_type: 'mtls_pop' });
 
-describe('client authentication refusals (RFC 8705 §2, SECURITY 12)', () => {
+describe('client authentication refusals (RFC 8705 §2, docs/security.md rule 12)', () => {
   it('refuses an unknown client_id with invalid_client (400, AADSTS700016)', async () => {
     expectOAuthError(await postToken(fixture, fixture.agent(fixture.certs.a), pop('00000000-0000-4000-8000-000000000000')), 'invalid_client', 400, 700016);
   });
@@ -32,7 +32,10 @@ describe('client authentication refusals (RFC 8705 §2, SECURITY 12)', () => {
   });
 
   it('refuses a request without a client certificate, for Bearer and mtls_pop alike', async () => {
-    expectOAuthError(await postToken(fixture, fixture.agent(), pop(APPS.vanilla.clientId)), 'invalid_client', 401, 7000218);
+    const refused = await postToken(fixture, fixture.agent(), pop(APPS.vanilla.clientId));
+    expectOAuthError(refused, 'invalid_client', 401, 7000218);
+    // As Entra: no WWW-Authenticate, since no HTTP authentication scheme authenticates clients here (README, Refusals).
+    expect(refused.headers['www-authenticate']).toBeUndefined();
     expectOAuthError(await postToken(fixture, fixture.agent(), vanilla(APPS.vanilla.clientId)), 'invalid_client', 401, 7000218);
   });
 
@@ -228,7 +231,7 @@ async function rawTokenRequest(options: { cert?: { cert: string; key: string }; 
 }
 
 describe('TLS layer', () => {
-  it('SECURITY 6: a resumed TLS session keeps the certificate it was established with, and only that one', async () => {
+  it('docs/security.md rule 6: a resumed TLS session keeps the certificate it was established with, and only that one', async () => {
     const body = new URLSearchParams(pop(APPS.vanilla.clientId)).toString();
     const first = await rawTokenRequest({ cert: fixture.certs.a }, body);
     expect(first.status).toBe(200);

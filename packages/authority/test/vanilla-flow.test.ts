@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.close());
 
-describe('vanilla flow (PROTOCOL §4)', () => {
+describe('vanilla flow (docs/protocol.md §4)', () => {
   it('issues an mtls_pop token bound to the certificate of this connection when token_type=mtls_pop', async () => {
     const result = await postToken(fixture, fixture.agent(fixture.certs.a), vanilla(APPS.vanilla.clientId, `${API}/.default`, { token_type: 'mtls_pop' }));
     expect(result.status).toBe(200);

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 
 /**
  * TLS client material behind a {@link BindingCertificate}. Kept in a module-private WeakMap, never on the object,
- * so logging or serialising a result cannot print a private key (SECURITY.md rule 11).
+ * so logging or serialising a result cannot print a private key (docs/security.md rule 11).
  */
 export type TlsClientMaterial =
   | { readonly kind: 'pem'; readonly cert: string; readonly key: string; readonly passphrase?: string }

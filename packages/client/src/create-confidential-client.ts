@@ -2,29 +2,50 @@ import { readFileSync } from 'node:fs';
 import { parseEntraAuthority, regionFromEnvironment, validRegion } from './entra-token-endpoint.js';
 import { ConfidentialClientImpl, type ClientConfig } from './lib/client.js';
 import { CredentialLoader } from './lib/credential.js';
+import { assertKnownKeys } from './lib/known-options.js';
 import { AgentPool, httpSettings } from './lib/http.js';
 import { TokenCache } from './token-cache.js';
 import type { ConfidentialClient, ConfidentialClientOptions } from './types.js';
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** Every option, listed once: the Record type fails to compile until a new option of the type is listed here. */
+const OPTIONS: Record<keyof ConfidentialClientOptions, true> = {
+  clientId: true,
+  authority: true,
+  authorityType: true,
+  credential: true,
+  azureRegion: true,
+  hostOverrides: true,
+  ca: true,
+  tokenEndpointAuthMethod: true,
+  sendX5C: true,
+  tokenCache: true,
+  http: true,
+  now: true,
+};
+const OPTION_NAMES = Object.keys(OPTIONS);
+
 function readCas(ca: ConfidentialClientOptions['ca']): string[] {
   if (ca === undefined) return [];
   const entries = typeof ca === 'string' ? [ca] : Array.isArray(ca) ? ca : undefined;
   if (entries === undefined) throw new TypeError('ca must be a PEM string, a file path, or an array of them');
   const pems: string[] = [];
-  for (const entry of entries as readonly unknown[]) {
+  for (const [index, entry] of (entries as readonly unknown[]).entries()) {
+    const option = typeof ca === 'string' ? 'ca' : `ca[${index}]`;
     if (typeof entry !== 'string') throw new TypeError('ca entries must be strings');
     let text = entry;
     if (!entry.includes('-----BEGIN')) {
       try {
         text = readFileSync(entry, 'utf8');
-      } catch {
-        throw new TypeError(`ca file ${JSON.stringify(entry)} could not be read`);
+      } catch (error) {
+        // Named by the option, as every credential-like input is: the value is not repeated.
+        const code = (error as { code?: unknown }).code;
+        throw new TypeError(`${option} is neither PEM text nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`);
       }
     }
     const blocks = text.match(CERTIFICATE_BLOCK);
-    if (blocks === null) throw new TypeError('ca holds no PEM CERTIFICATE block');
+    if (blocks === null) throw new TypeError(`${option} holds no PEM CERTIFICATE block`);
     pems.push(...blocks);
   }
   return pems;
@@ -74,6 +95,7 @@ function readIssuer(authority: string): URL {
  */
 export function createConfidentialClient(options: ConfidentialClientOptions): ConfidentialClient {
   if (typeof options !== 'object' || options === null) throw new TypeError('createConfidentialClient needs an options object');
+  assertKnownKeys(options, OPTION_NAMES, 'createConfidentialClient option');
   const { clientId, authority } = options;
   if (typeof clientId !== 'string' || clientId.trim() === '') throw new TypeError('clientId must be a non-empty string');
   if (typeof authority !== 'string') throw new TypeError('authority must be a string');

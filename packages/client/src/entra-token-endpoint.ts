@@ -1,4 +1,4 @@
-import { ConfidentialClientError } from './errors.js';
+import { CertboundClientError } from './errors.js';
 
 /** A parsed Entra authority: `https://{host}/{tenant}`. */
 export interface EntraAuthority {
@@ -29,7 +29,7 @@ const REGION = /^[A-Za-z0-9]+$/;
 /**
  * Parse `https://{host}/{tenant}` (a trailing `/` or `/v2.0` is allowed). Throws `TypeError` for a malformed
  * authority; a missing or non-tenant (`common`, `organizations`, `consumers`) tenant is left to
- * {@link entraTokenEndpoint}, which raises MSAL's `missing_tenanted_authority`.
+ * {@link entraTokenEndpoint}, which raises `ERR_CLIENT_TENANT_REQUIRED` (MSAL's `missing_tenanted_authority`).
  */
 export function parseEntraAuthority(authority: string): EntraAuthority {
   let url: URL;
@@ -68,34 +68,34 @@ export function regionFromEnvironment(env: NodeJS.ProcessEnv = process.env): str
   return compact === '' ? undefined : compact;
 }
 
-/** Throws `missing_tenanted_authority` when the authority names no single tenant. */
+/** Throws `ERR_CLIENT_TENANT_REQUIRED` when the authority names no single tenant. */
 export function assertTenanted(authority: EntraAuthority): void {
   if (authority.tenant === '' || NON_TENANTS.has(authority.tenant.toLowerCase())) {
-    throw new ConfidentialClientError(
-      'missing_tenanted_authority',
+    throw new CertboundClientError(
+      'ERR_CLIENT_TENANT_REQUIRED',
       `Client credentials need a tenanted authority; "/${authority.tenant}" on ${authority.host} names no single tenant`,
     );
   }
 }
 
-/** Throws `mtls_pop_not_supported_for_environment` for clouds without an mTLS token endpoint. */
+/** Throws `ERR_CLIENT_MTLS_NOT_SUPPORTED` for clouds without an mTLS token endpoint. */
 export function assertMtlsEnvironment(authority: EntraAuthority): void {
   if (MTLS_UNSUPPORTED_HOSTS.has(authority.host)) {
-    throw new ConfidentialClientError(
-      'mtls_pop_not_supported_for_environment',
+    throw new CertboundClientError(
+      'ERR_CLIENT_MTLS_NOT_SUPPORTED',
       `mTLS proof of possession is not supported for ${authority.host}; use the cloud's login.* host instead`,
     );
   }
   if (!authority.host.startsWith('login.')) {
-    throw new ConfidentialClientError(
-      'mtls_pop_not_supported_for_environment',
+    throw new CertboundClientError(
+      'ERR_CLIENT_MTLS_NOT_SUPPORTED',
       `mTLS proof of possession requires an authority host starting with "login." (got ${authority.host})`,
     );
   }
 }
 
 /**
- * The host a request for this authority goes to (PROTOCOL.md §4 host table).
+ * The host a request for this authority goes to (docs/protocol.md §4 host table).
  *
  * mTLS (vanilla flow and Leg 2 with a binding certificate): public cloud → `mtlsauth.microsoft.com`, other
  * clouds → `login.X` becomes `mtlsauth.X`; with a valid region → `{region}.` prefixed.
@@ -117,7 +117,7 @@ export function entraTokenHost(authority: EntraAuthority, options: { mtls: boole
 
 /**
  * The token endpoint URL MSAL.NET would call for `authority` (pure; no network). Raises the pre-network errors
- * `missing_tenanted_authority` and, when `mtls` is true, `mtls_pop_not_supported_for_environment`.
+ * `ERR_CLIENT_TENANT_REQUIRED` and, when `mtls` is true, `ERR_CLIENT_MTLS_NOT_SUPPORTED`.
  *
  * @example entraTokenEndpoint('https://login.microsoftonline.com/contoso.com', { mtls: true, region: 'westus3' })
  *   // 'https://westus3.mtlsauth.microsoft.com/contoso.com/oauth2/v2.0/token'

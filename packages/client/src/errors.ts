@@ -1,67 +1,93 @@
 /**
- * Errors raised by the confidential client. Every error carries a stable `errorCode` (MSAL's name where MSAL has
- * one) and the same string as `code`, so `switch (err.code)` works like it does for Node's own errors.
+ * Errors raised by the confidential client: one base class, {@link CertboundClientError}, whose `code` is a stable
+ * `ERR_CLIENT_*` string (jose's convention, what `switch (err.code)` should test), and whose `msalError` is MSAL.NET's
+ * name for the same condition (`MsalError.*`), for people who search MSAL's documentation.
  *
- * Messages never contain private keys, passphrases, client secrets, assertions or tokens (SECURITY.md rule 11):
- * they name the condition, a host, an HTTP status or a certificate thumbprint (which is public).
+ * Messages never contain private keys, passphrases, client secrets, assertions or tokens (docs/security.md rule 11):
+ * they name the condition, an option, a host, an HTTP status or a certificate thumbprint (which is public).
  */
 
-/** Codes raised before any network call, named after MSAL.NET's `MsalError` constants. */
+/** Codes raised before any network call. */
 export type PreNetworkErrorCode =
   /** PoP requested without a certificate (also: a secret or a plain assertion used with PoP). */
-  | 'mtls_certificate_not_provided'
+  | 'ERR_CLIENT_CERTIFICATE_REQUIRED'
   /** The certificate credential has no private key (PEM without key, PFX without key bag). */
-  | 'cert_without_private_key'
+  | 'ERR_CLIENT_CERTIFICATE_WITHOUT_KEY'
   /** The authority is `/common`, `/organizations` or `/consumers`: client credentials need a tenant. */
-  | 'missing_tenanted_authority'
+  | 'ERR_CLIENT_TENANT_REQUIRED'
   /** mTLS is not available for this cloud (`login.usgovcloudapi.net`, `login.chinacloudapi.cn`, not `login.*`). */
-  | 'mtls_pop_not_supported_for_environment'
+  | 'ERR_CLIENT_MTLS_NOT_SUPPORTED'
   /** The client-assertion callback returned an empty or non-string assertion. */
-  | 'invalid_client_assertion'
+  | 'ERR_CLIENT_ASSERTION_INVALID'
   /** The certificate or key could not be read or parsed, or the key does not belong to the certificate. */
-  | 'invalid_certificate'
+  | 'ERR_CLIENT_CERTIFICATE_INVALID'
   /** The client was closed with `close()`. */
-  | 'client_closed';
+  | 'ERR_CLIENT_CLOSED';
 
 /** Codes raised while checking a token endpoint response. */
 export type ResponseErrorCode =
-  /** @see PROTOCOL.md §4 — the token response has no `token_type`. */
-  | 'token_type_missing'
-  /** @see PROTOCOL.md §4 — `token_type` is not the one requested (`mtls_pop`, or `Bearer`/`N_A`). */
-  | 'token_type_mismatch'
-  /** The response is not usable JSON, is too large, or lacks `access_token` / a valid `expires_in`. */
-  | 'invalid_response'
+  /** @see docs/protocol.md §4 — the token response has no `token_type`. */
+  | 'ERR_CLIENT_TOKEN_TYPE_MISSING'
+  /** @see docs/protocol.md §4 — `token_type` is not the one requested (`mtls_pop`, or `Bearer`/`N_A`). */
+  | 'ERR_CLIENT_TOKEN_TYPE_MISMATCH'
+  /** The response is not usable JSON, is too large, or lacks `access_token` / a valid `expires_in` / `refresh_in`. */
+  | 'ERR_CLIENT_RESPONSE_INVALID'
   /** A JWT access token from an RFC 8705 server carries `cnf.x5t#S256` of another certificate. */
-  | 'token_binding_mismatch'
+  | 'ERR_CLIENT_TOKEN_BINDING_MISMATCH'
   /** RFC 8414 discovery failed or the metadata cannot be used (issuer mismatch, no https token endpoint...). */
-  | 'invalid_authority_metadata';
+  | 'ERR_CLIENT_METADATA_INVALID';
 
 /** Codes for failures on the wire. */
 export type TransportErrorCode =
-  /** Connection, TLS (e.g. an untrusted server certificate) or timeout failure. */
-  | 'network_error';
+  /** Connection, TLS (e.g. an untrusted server certificate) or per-phase timeout failure. */
+  | 'ERR_CLIENT_NETWORK'
+  /** The token or discovery request did not complete within `http.requestTimeoutMs`. */
+  | 'ERR_CLIENT_TIMEOUT';
 
 /** Codes carried by {@link TokenEndpointError}. */
 export type TokenEndpointErrorCode =
   /** The server answered with an RFC 6749 §5.2 error body (`error`, `error_description`, Entra's `error_codes`). */
-  | 'oauth_error'
+  | 'ERR_CLIENT_OAUTH_ERROR'
   /** The server answered with an HTTP error status and no OAuth error body. */
-  | 'http_error';
+  | 'ERR_CLIENT_HTTP_ERROR';
 
 export type ClientErrorCode = PreNetworkErrorCode | ResponseErrorCode | TransportErrorCode | TokenEndpointErrorCode;
 
+/** MSAL.NET's name (`MsalError.*`, snake_case) for each code; `oauth_error`/`http_error` are this client's own. */
+export const MSAL_ERROR_NAMES = Object.freeze({
+  ERR_CLIENT_CERTIFICATE_REQUIRED: 'mtls_certificate_not_provided',
+  ERR_CLIENT_CERTIFICATE_WITHOUT_KEY: 'cert_without_private_key',
+  ERR_CLIENT_TENANT_REQUIRED: 'missing_tenanted_authority',
+  ERR_CLIENT_MTLS_NOT_SUPPORTED: 'mtls_pop_not_supported_for_environment',
+  ERR_CLIENT_ASSERTION_INVALID: 'invalid_client_assertion',
+  ERR_CLIENT_CERTIFICATE_INVALID: 'invalid_certificate',
+  ERR_CLIENT_CLOSED: 'client_closed',
+  ERR_CLIENT_TOKEN_TYPE_MISSING: 'token_type_missing',
+  ERR_CLIENT_TOKEN_TYPE_MISMATCH: 'token_type_mismatch',
+  ERR_CLIENT_RESPONSE_INVALID: 'invalid_response',
+  ERR_CLIENT_TOKEN_BINDING_MISMATCH: 'token_binding_mismatch',
+  ERR_CLIENT_METADATA_INVALID: 'invalid_authority_metadata',
+  ERR_CLIENT_NETWORK: 'network_error',
+  ERR_CLIENT_TIMEOUT: 'request_timeout',
+  ERR_CLIENT_OAUTH_ERROR: 'oauth_error',
+  ERR_CLIENT_HTTP_ERROR: 'http_error',
+} as const satisfies Record<ClientErrorCode, string>);
+
+/** MSAL.NET's name of an error condition, as carried by {@link CertboundClientError.msalError}. */
+export type MsalErrorName = (typeof MSAL_ERROR_NAMES)[ClientErrorCode];
+
 /** Base class of every error the client raises on purpose. */
-export class ConfidentialClientError<C extends ClientErrorCode = ClientErrorCode> extends Error {
-  /** Stable machine-readable code (MSAL's `ErrorCode` names where they exist). */
-  readonly errorCode: C;
-  /** Same value as {@link errorCode}, for Node-style `err.code` checks. */
+export class CertboundClientError<C extends ClientErrorCode = ClientErrorCode> extends Error {
+  /** Stable machine-readable code, `ERR_CLIENT_*`. */
   readonly code: C;
+  /** MSAL.NET's name for the condition (e.g. `mtls_certificate_not_provided`), to look it up in MSAL's docs. */
+  readonly msalError: (typeof MSAL_ERROR_NAMES)[C];
 
   constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ConfidentialClientError';
-    this.errorCode = code;
+    this.name = 'CertboundClientError';
     this.code = code;
+    this.msalError = MSAL_ERROR_NAMES[code];
   }
 }
 
@@ -83,8 +109,8 @@ export interface TokenEndpointErrorDetails {
   retryAfterMs?: number;
 }
 
-/** The token endpoint refused the request (`oauth_error`) or failed (`http_error`). */
-export class TokenEndpointError extends ConfidentialClientError<TokenEndpointErrorCode> {
+/** The token endpoint refused the request (`ERR_CLIENT_OAUTH_ERROR`) or failed (`ERR_CLIENT_HTTP_ERROR`). */
+export class TokenEndpointError extends CertboundClientError<TokenEndpointErrorCode> {
   readonly status: number;
   readonly error: string | undefined;
   readonly error_description: string | undefined;
@@ -107,14 +133,12 @@ export class TokenEndpointError extends ConfidentialClientError<TokenEndpointErr
 }
 
 /**
- * Every error the client raises, as a discriminated union on `code`: after
- * `if (isConfidentialClientError(err))`, `switch (err.code) { case 'oauth_error': err.error_codes ... }` narrows.
+ * Every error the client raises, as a discriminated union on `code`: after `if (isCertboundClientError(err))`,
+ * `switch (err.code) { case 'ERR_CLIENT_OAUTH_ERROR': err.error_codes ... }` narrows.
  */
-export type AnyConfidentialClientError =
-  | ConfidentialClientError<PreNetworkErrorCode | ResponseErrorCode | TransportErrorCode>
-  | TokenEndpointError;
+export type AnyCertboundClientError = CertboundClientError<PreNetworkErrorCode | ResponseErrorCode | TransportErrorCode> | TokenEndpointError;
 
-/** Type guard for {@link AnyConfidentialClientError}. */
-export function isConfidentialClientError(value: unknown): value is AnyConfidentialClientError {
-  return value instanceof ConfidentialClientError;
+/** Type guard for {@link AnyCertboundClientError}. */
+export function isCertboundClientError(value: unknown): value is AnyCertboundClientError {
+  return value instanceof CertboundClientError;
 }

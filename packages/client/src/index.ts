@@ -3,10 +3,11 @@ export { entraTokenEndpoint } from './entra-token-endpoint.js';
 export { TokenCache } from './token-cache.js';
 export type { TokenCacheOptions } from './token-cache.js';
 export type { BindingCertificate } from './binding-certificate.js';
-export { ConfidentialClientError, TokenEndpointError, isConfidentialClientError } from './errors.js';
+export { CertboundClientError, MSAL_ERROR_NAMES, TokenEndpointError, isCertboundClientError } from './errors.js';
 export type {
-  AnyConfidentialClientError,
+  AnyCertboundClientError,
   ClientErrorCode,
+  MsalErrorName,
   PreNetworkErrorCode,
   ResponseErrorCode,
   TokenEndpointErrorCode,

@@ -1,4 +1,5 @@
 import type { BindingCertificate } from './binding-certificate.js';
+import { assertKnownKeys } from './lib/known-options.js';
 import type { ResultTokenType } from './types.js';
 
 /** Options of {@link TokenCache}. */
@@ -26,7 +27,7 @@ export interface CachedToken {
   readonly tokenEndpoint: string;
 }
 
-/** The parts of a cache key (PROTOCOL.md §4). */
+/** The parts of a cache key (docs/protocol.md §4). */
 export interface CacheKeyParts {
   /** The authority's `login.` host (regional and global hosts share entries) or the RFC 8705 issuer. */
   readonly environment: string;
@@ -56,6 +57,7 @@ export class TokenCache {
   readonly #marginMs: number;
 
   constructor(options: TokenCacheOptions = {}) {
+    assertKnownKeys(options, ['maxEntries', 'refreshMarginRatio', 'refreshMarginSeconds'], 'TokenCache option');
     const maxEntries = options.maxEntries ?? 1000;
     const ratio = options.refreshMarginRatio ?? 0.1;
     const marginSeconds = options.refreshMarginSeconds ?? 300;
@@ -109,6 +111,8 @@ export class TokenCache {
 
   /** Store a token, evicting expired entries and then the least recently used beyond `maxEntries`. */
   store(key: string, token: CachedToken, now: number): void {
+    // A token whose times are not numbers could never expire: it is not kept.
+    if (!Number.isFinite(token.expiresAt) || !Number.isFinite(token.refreshAt)) return;
     this.#entries.delete(key);
     this.#entries.set(key, token);
     if (this.#entries.size <= this.#maxEntries) return;

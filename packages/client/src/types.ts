@@ -63,6 +63,11 @@ export type ClientCredential =
 
 /** HTTP settings for the token endpoint, discovery and `client.fetch`. */
 export interface HttpOptions {
+  /**
+   * Deadline of one token or discovery request, ms: connect, headers and the whole body, retries and their waits
+   * included. Concurrent acquisitions sharing the request get the same `request_timeout` error. Default 60000.
+   */
+  requestTimeoutMs?: number;
   /** TCP + TLS connect timeout, ms. Default 10000. */
   connectTimeoutMs?: number;
   /** Time to receive the response headers, ms. Default 30000. */
@@ -178,6 +183,6 @@ export interface ConfidentialClient {
   fetch(url: string | URL, init: ClientFetchInit): Promise<Response>;
   /** The undici dispatcher that presents `certificate` (for callers using undici directly). */
   dispatcherFor(certificate: BindingCertificate | null): Dispatcher;
-  /** Close every connection; later calls fail with `client_closed`. */
+  /** Close every connection; later calls fail with `ERR_CLIENT_CLOSED`. */
   close(): Promise<void>;
 }

@@ -19,7 +19,7 @@ function clock(start = Date.now()) {
 
 const pop = { scopes: [GRAPH], mtlsProofOfPossession: true } as const;
 
-describe('PROTOCOL §4 token cache', () => {
+describe('docs/protocol.md §4 token cache', () => {
   it('a second acquisition is a cache hit returning the same token and the same bindingCertificate', async () => {
     const before = fx.mtls.requests.length;
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
@@ -55,7 +55,7 @@ describe('PROTOCOL §4 token cache', () => {
     expect(rotated.accessToken).not.toBe(first.accessToken);
   });
 
-  it('PROTOCOL §4: a renewed certificate with the same key pair misses the cache', async () => {
+  it('docs/protocol.md §4: a renewed certificate with the same key pair misses the cache', async () => {
     const original = fx.pki.clients['client-a']!;
     const privateKey = await webcrypto.subtle.importKey(
       'pkcs8',
@@ -84,7 +84,7 @@ describe('PROTOCOL §4 token cache', () => {
     expect(fx.mtls.requests.at(-1)?.thumbprint).toBe(renewed.thumbprint);
   });
 
-  it('PROTOCOL §4: a bearer token is never returned for a PoP request', async () => {
+  it('docs/protocol.md §4: a bearer token is never returned for a PoP request', async () => {
     const before = fx.mtls.requests.length;
     const client = fx.client({
       credential: { clientAssertion: () => ({ assertion: 'leg-1-token', tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) },
@@ -175,7 +175,7 @@ describe('PROTOCOL §4 token cache', () => {
     expect((await client.acquireTokenForClient(pop)).source).toBe('cache');
   });
 
-  it('PERFORMANCE 6: concurrent acquisitions for one key share one request (single-flight)', async () => {
+  it('concurrent acquisitions for one key share one request (single-flight)', async () => {
     const before = fx.mtls.requests.length;
     const client = fx.client({ credential: pem(fx.pki.clients['client-b']!) });
     const results = await Promise.all(
@@ -190,7 +190,7 @@ describe('PROTOCOL §4 token cache', () => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
     const scopes = ['api://flaky/.default'];
     try {
-      await expect(Promise.all([client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true }), client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true })])).rejects.toMatchObject({ code: 'oauth_error' });
+      await expect(Promise.all([client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true }), client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true })])).rejects.toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR' });
     } finally {
       fx.mtls.respond(entraLike);
     }
@@ -206,7 +206,7 @@ describe('PROTOCOL §4 token cache', () => {
     expect((await client.acquireTokenForClient({ scopes: ['api://one/.default'], mtlsProofOfPossession: true })).source).toBe('network');
   });
 
-  it('PROTOCOL §4: regional and global hosts share the cache (keyed by the login. host)', async () => {
+  it('docs/protocol.md §4: regional and global hosts share the cache (keyed by the login. host)', async () => {
     const cache = new TokenCache();
     const regional = fx.client({ credential: pem(fx.pki.clients['client-a']!), azureRegion: 'westus3', tokenCache: cache });
     const global = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache: cache });

@@ -61,7 +61,7 @@ describe('certificate credentials: PEM or PFX, from files or memory', () => {
     const encrypted = createPrivateKey(issued.key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' }) as string;
     expect(await presented({ certificate: issued.cert, privateKey: encrypted, passphrase: 'correct horse' })).toBe(issued.thumbprint);
     const error = await fx.client({ credential: { certificate: issued.cert, privateKey: encrypted, passphrase: 'battery staple' } }).acquireTokenForClient(pop).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'invalid_certificate' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_INVALID' });
     expect(String((error as Error).message)).not.toContain('battery staple');
   });
 
@@ -79,12 +79,12 @@ describe('certificate credentials: PEM or PFX, from files or memory', () => {
     const paths = await files('pfx-nokey', { crt: issued.cert, key: issued.key });
     const noKey = join(dir, 'nokey.pfx');
     pfx(paths['crt']!, undefined, noKey, 'pw');
-    await expect(fx.client({ credential: { pfx: noKey, passphrase: 'pw' } }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'cert_without_private_key' });
+    await expect(fx.client({ credential: { pfx: noKey, passphrase: 'pw' } }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_WITHOUT_KEY' });
     const full = join(dir, 'full.pfx');
     pfx(paths['crt']!, paths['key']!, full, 'pw');
-    await expect(fx.client({ credential: { pfx: full, passphrase: 'nope' } }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'invalid_certificate' });
+    await expect(fx.client({ credential: { pfx: full, passphrase: 'nope' } }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_INVALID' });
     // Without PoP a certificate signs an assertion, which needs the key Node cannot export from a PFX.
-    await expect(fx.client({ credential: { pfx: full, passphrase: 'pw' } }).acquireTokenForClient({ scopes: [GRAPH] })).rejects.toMatchObject({ code: 'invalid_certificate' });
+    await expect(fx.client({ credential: { pfx: full, passphrase: 'pw' } }).acquireTokenForClient({ scopes: [GRAPH] })).rejects.toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_INVALID' });
   });
 
   it.each([
@@ -93,7 +93,7 @@ describe('certificate credentials: PEM or PFX, from files or memory', () => {
     ['a missing file', () => ({ certificate: join(dir, 'does-not-exist.pem') })],
     ['a key that is not a key', () => ({ certificate: fx.pki.clients['client-a']!.cert, privateKey: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' })],
   ])('invalid_certificate for %s', async (_label, credential) => {
-    await expect(fx.client({ credential: credential() }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'invalid_certificate' });
+    await expect(fx.client({ credential: credential() }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_INVALID' });
   });
 
   it('RSA certificates sign the no-PoP client assertion with PS256', async () => {
@@ -108,7 +108,7 @@ describe('certificate credentials: PEM or PFX, from files or memory', () => {
 });
 
 describe('BindingCertificate', () => {
-  it('SECURITY 11: inspecting or serialising a result never shows the private key', async () => {
+  it('docs/security.md rule 11: inspecting or serialising a result never shows the private key', async () => {
     const issued = fx.pki.clients['client-a']!;
     const result = await fx.client({ credential: pem(issued) }).acquireTokenForClient(pop);
     const keyLine = issued.key.split('\n')[1]!;
@@ -133,6 +133,6 @@ describe('BindingCertificate', () => {
     const real = (await fx.client({ credential: pem(issued) }).acquireTokenForClient(pop)).bindingCertificate!;
     const fake = Object.create(Object.getPrototypeOf(real) as object, Object.getOwnPropertyDescriptors(real)) as typeof real;
     const client = fx.client({ credential: { clientAssertion: () => ({ assertion: 'leg-1', tokenBindingCertificate: fake }) } });
-    await expect(client.acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'cert_without_private_key' });
+    await expect(client.acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_CERTIFICATE_WITHOUT_KEY' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfidentialClientError, entraTokenEndpoint } from '../src/index.js';
+import { CertboundClientError, entraTokenEndpoint } from '../src/index.js';
 import { regionFromEnvironment } from '../src/entra-token-endpoint.js';
 
 const TENANT = '17b189bc-2b81-4ec5-aa51-3e628cbc931b';
@@ -8,7 +8,7 @@ function endpoint(host: string, mtls: boolean, region?: string): string {
   return entraTokenEndpoint(`https://${host}/${TENANT}`, { mtls, region });
 }
 
-describe('PROTOCOL §4 host table (mTLS: vanilla flow and Leg 2)', () => {
+describe('docs/protocol.md §4 host table (mTLS: vanilla flow and Leg 2)', () => {
   it.each([
     ['login.microsoftonline.com', 'westus3', 'westus3.mtlsauth.microsoft.com'],
     ['login.microsoftonline.com', undefined, 'mtlsauth.microsoft.com'],
@@ -29,7 +29,7 @@ describe('PROTOCOL §4 host table (mTLS: vanilla flow and Leg 2)', () => {
   });
 
   it.each(['attacker.com/x', 'west us', 'eastus.evil', '', 'west-us', 'ｅａｓｔｕｓ', 'eastus\n'])(
-    'PROTOCOL §4: a malformed region (%j) is ignored and the global host is used',
+    'docs/protocol.md §4: a malformed region (%j) is ignored and the global host is used',
     (region) => {
       expect(endpoint('login.microsoftonline.com', true, region)).toBe(`https://mtlsauth.microsoft.com/${TENANT}/oauth2/v2.0/token`);
       expect(endpoint('login.microsoftonline.com', false, region)).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`);
@@ -37,22 +37,22 @@ describe('PROTOCOL §4 host table (mTLS: vanilla flow and Leg 2)', () => {
   );
 
   it.each(['login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'sts.windows.net', 'mtlsauth.microsoft.com', 'graph.microsoft.com'])(
-    'PROTOCOL §4: %s has no mTLS endpoint → mtls_pop_not_supported_for_environment',
+    'docs/protocol.md §4: %s has no mTLS endpoint → mtls_pop_not_supported_for_environment',
     (host) => {
       const call = () => endpoint(host, true, 'eastus');
-      expect(call).toThrow(ConfidentialClientError);
-      expect(call).toThrow(expect.objectContaining({ errorCode: 'mtls_pop_not_supported_for_environment', code: 'mtls_pop_not_supported_for_environment' }));
+      expect(call).toThrow(CertboundClientError);
+      expect(call).toThrow(expect.objectContaining({ msalError: 'mtls_pop_not_supported_for_environment', code: 'ERR_CLIENT_MTLS_NOT_SUPPORTED' }));
     },
   );
 
-  it.each(['common', 'organizations', 'consumers', 'Common'])('PROTOCOL §4: /%s → missing_tenanted_authority', (tenant) => {
+  it.each(['common', 'organizations', 'consumers', 'Common'])('docs/protocol.md §4: /%s → missing_tenanted_authority', (tenant) => {
     expect(() => entraTokenEndpoint(`https://login.microsoftonline.com/${tenant}`, { mtls: true })).toThrow(
-      expect.objectContaining({ errorCode: 'missing_tenanted_authority' }),
+      expect.objectContaining({ msalError: 'missing_tenanted_authority' }),
     );
   });
 
   it('an authority without a tenant → missing_tenanted_authority', () => {
-    expect(() => entraTokenEndpoint('https://login.microsoftonline.com/', { mtls: false })).toThrow(expect.objectContaining({ errorCode: 'missing_tenanted_authority' }));
+    expect(() => entraTokenEndpoint('https://login.microsoftonline.com/', { mtls: false })).toThrow(expect.objectContaining({ msalError: 'missing_tenanted_authority' }));
   });
 
   it('a trailing /v2.0 is accepted; other paths, http, queries and odd tenants are TypeErrors', () => {

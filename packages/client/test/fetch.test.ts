@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('client.fetch: calling a protected API over mTLS with the bound certificate', () => {
-  it('PROTOCOL §3: sends Authorization: mtls_pop <token> over mTLS with the certificate the token is bound to', async () => {
+  it('docs/protocol.md §3: sends Authorization: mtls_pop <token> over mTLS with the certificate the token is bound to', async () => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
     const before = seen.length;
     const response = await client.fetch(`${apiOrigin}/orders`, { scopes: [GRAPH], mtlsProofOfPossession: true });

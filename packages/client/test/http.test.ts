@@ -34,7 +34,7 @@ describe('retries with backoff on 429/5xx honouring Retry-After', () => {
     try {
       const error = await fx.client({ credential: pem(fx.pki.clients['client-a']!), http: { maxAttempts: 4, retryBaseDelayMs: 1 } }).acquireTokenForClient(pop).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TokenEndpointError);
-      expect(error).toMatchObject({ code: 'oauth_error', status: 500, error: 'server_error', error_codes: [90033] });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR', status: 500, error: 'server_error', error_codes: [90033] });
       expect(fx.mtls.requests.length - before).toBe(4);
     } finally {
       fx.mtls.respond(entraLike);
@@ -46,7 +46,7 @@ describe('retries with backoff on 429/5xx honouring Retry-After', () => {
     fx.mtls.respond(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: { error: 'too_many_requests' } }));
     try {
       const error = await fx.client({ credential: pem(fx.pki.clients['client-a']!) }).acquireTokenForClient(pop).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'oauth_error', status: 429, retryAfterMs: 3_600_000 });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR', status: 429, retryAfterMs: 3_600_000 });
       expect(fx.mtls.requests.length - before).toBe(1);
     } finally {
       fx.mtls.respond(entraLike);
@@ -57,7 +57,7 @@ describe('retries with backoff on 429/5xx honouring Retry-After', () => {
     const before = fx.mtls.requests.length;
     fx.mtls.respond(() => ({ status: 400, body: { error: 'invalid_request' } }));
     try {
-      await expect(fx.client({ credential: pem(fx.pki.clients['client-a']!) }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'oauth_error' });
+      await expect(fx.client({ credential: pem(fx.pki.clients['client-a']!) }).acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR' });
       expect(fx.mtls.requests.length - before).toBe(1);
     } finally {
       fx.mtls.respond(entraLike);
@@ -119,7 +119,7 @@ describe('connections', () => {
   });
 });
 
-describe('SECURITY 11: server certificates are always verified', () => {
+describe('docs/security.md rule 11: server certificates are always verified', () => {
   let foreign: RecordingServer;
   let wrongName: RecordingServer;
   beforeAll(async () => {
@@ -148,7 +148,7 @@ describe('SECURITY 11: server certificates are always verified', () => {
   it('refuses a server certificate from an unknown CA (network_error, no retry, no request sent)', async () => {
     const client = clientFor(foreign.origin, fx.pki.ca.cert);
     const error = await client.acquireTokenForClient(pop).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'network_error' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_NETWORK' });
     expect(String((error as Error).message)).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify/i);
     expect(foreign.requests).toHaveLength(0);
     await client.close();
@@ -156,21 +156,21 @@ describe('SECURITY 11: server certificates are always verified', () => {
 
   it('refuses the dev server when its CA was not configured (Node roots only)', async () => {
     const client = clientFor(fx.mtls.origin, undefined);
-    await expect(client.acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'network_error' });
+    await expect(client.acquireTokenForClient(pop)).rejects.toMatchObject({ code: 'ERR_CLIENT_NETWORK' });
     await client.close();
   });
 
   it('refuses a trusted certificate issued for another host name', async () => {
     const client = clientFor(wrongName.origin, fx.pki.ca.cert);
     const error = await client.acquireTokenForClient(pop).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'network_error' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_NETWORK' });
     expect(String((error as Error).message)).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
     expect(wrongName.requests).toHaveLength(0);
     await client.close();
   });
 });
 
-describe('SECURITY 11 / PERFORMANCE: one TLS secure context per agent, server verification unchanged', () => {
+describe('docs/security.md rule 11: one TLS secure context per agent, server verification unchanged', () => {
   it('a custom CA is trusted alongside all of Node\'s roots, and new connections reuse the agent\'s context', async () => {
     const issued = fx.pki.clients['client-a']!;
     const certificate = new BindingCertificate(new X509Certificate(issued.cert), issued.thumbprint, { kind: 'pem', cert: issued.cert, key: issued.key });
@@ -204,7 +204,7 @@ describe('SECURITY 11 / PERFORMANCE: one TLS secure context per agent, server ve
     expect(pool.trustedCas).toBeUndefined();
     try {
       const error = await sendWithRetry({ url: new URL('/probe', fx.plain.origin), method: 'GET', headers: {} }, pool.plain(), settings, Date.now).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'network_error' });
+      expect(error).toMatchObject({ code: 'ERR_CLIENT_NETWORK' });
     } finally {
       await pool.close();
     }

@@ -2,7 +2,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfidentialClient, isConfidentialClientError, type ClientErrorCode, type ConfidentialClient } from '../src/index.js';
+import { createConfidentialClient, isCertboundClientError, MSAL_ERROR_NAMES, type ConfidentialClient, type MsalErrorName } from '../src/index.js';
 import { GRAPH, TENANT, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
 let fx: WireFixture;
@@ -17,19 +17,21 @@ afterAll(async () => {
 });
 
 /** Run an acquisition that must fail before any request reaches either recording server. */
-async function failsBeforeNetwork(client: ConfidentialClient, request: Parameters<ConfidentialClient['acquireTokenForClient']>[0], code: ClientErrorCode) {
+async function failsBeforeNetwork(client: ConfidentialClient, request: Parameters<ConfidentialClient['acquireTokenForClient']>[0], msalError: MsalErrorName) {
   const before = fx.mtls.requests.length + fx.plain.requests.length;
   const error = await client.acquireTokenForClient(request).then(
     () => undefined,
     (caught: unknown) => caught,
   );
-  expect(isConfidentialClientError(error)).toBe(true);
-  expect(error).toMatchObject({ errorCode: code, code });
+  expect(isCertboundClientError(error)).toBe(true);
+  expect(error).toMatchObject({ msalError });
+  // The stable code is the ERR_CLIENT_* name paired with that MSAL name.
+  expect(MSAL_ERROR_NAMES[(error as { code: keyof typeof MSAL_ERROR_NAMES }).code]).toBe(msalError);
   expect(fx.mtls.requests.length + fx.plain.requests.length).toBe(before);
   return error as Error;
 }
 
-describe('PROTOCOL §4 pre-network errors (MSAL code names)', () => {
+describe('docs/protocol.md §4 pre-network errors (MSAL code names)', () => {
   it('mtls_certificate_not_provided: PoP with a client secret', async () => {
     await failsBeforeNetwork(fx.client({ credential: { clientSecret: 'a-secret-value-123' } }), { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
   });

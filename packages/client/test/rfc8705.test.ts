@@ -43,7 +43,7 @@ function answerTokens(body: (request: RecordedRequest) => Record<string, unknown
   fx.mtls.respond((request) => ({ body: body(request) }));
 }
 
-describe('PROTOCOL §6 generic RFC 8705 authorization servers', () => {
+describe('docs/protocol.md §6 generic RFC 8705 authorization servers', () => {
   afterAll(() => {
     fx.mtls.respond(entraLike);
     fx.plain.respond(entraLike);
@@ -93,23 +93,23 @@ describe('PROTOCOL §6 generic RFC 8705 authorization servers', () => {
 
   it('RFC 8414 §3.3: metadata naming another issuer is refused', async () => {
     serveMetadata(() => standard('https://evil.example'));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'invalid_authority_metadata' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
   });
 
   it('a token endpoint that is not https is refused', async () => {
     serveMetadata((issuer) => ({ ...standard(issuer), mtls_endpoint_aliases: { token_endpoint: 'http://127.0.0.1:1/token' } }));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'invalid_authority_metadata' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
   });
 
   it('PoP against a server that does not advertise bound tokens → mtls_pop_not_supported_for_environment', async () => {
     serveMetadata((issuer) => ({ ...standard(issuer), tls_client_certificate_bound_access_tokens: false }));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).rejects.toMatchObject({ code: 'mtls_pop_not_supported_for_environment' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).rejects.toMatchObject({ code: 'ERR_CLIENT_MTLS_NOT_SUPPORTED' });
   });
 
   it('the configured auth method must be listed when the server lists methods', async () => {
     serveMetadata((issuer) => ({ ...standard(issuer), token_endpoint_auth_methods_supported: ['self_signed_tls_client_auth'] }));
     answerTokens(() => ({ access_token: 'opaque', token_type: 'Bearer', expires_in: 300 }));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'invalid_authority_metadata' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
     await expect(client({ tokenEndpointAuthMethod: 'self_signed_tls_client_auth' }).acquireTokenForClient({ scopes: [SCOPE] })).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
@@ -119,12 +119,12 @@ describe('PROTOCOL §6 generic RFC 8705 authorization servers', () => {
     const foreign = await tokenFor(fx.pki.clients['client-b']!.thumbprint);
     answerTokens(() => ({ access_token: foreign, token_type: 'Bearer', expires_in: 300 }));
     const error = await client().acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'token_binding_mismatch' });
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_TOKEN_BINDING_MISMATCH' });
     expect(String((error as Error).message)).not.toContain(foreign);
 
     const unbound = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256' }).sign(signingKey);
     answerTokens(() => ({ access_token: unbound, token_type: 'Bearer', expires_in: 300 }));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).rejects.toMatchObject({ code: 'token_binding_mismatch' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).rejects.toMatchObject({ code: 'ERR_CLIENT_TOKEN_BINDING_MISMATCH' });
 
     const ours = await tokenFor(fx.pki.clients['client-a']!.thumbprint);
     answerTokens(() => ({ access_token: ours, token_type: 'Bearer', expires_in: 300 }));
@@ -134,13 +134,13 @@ describe('PROTOCOL §6 generic RFC 8705 authorization servers', () => {
   it('token_type other than Bearer or N_A is a mismatch', async () => {
     serveMetadata(standard);
     answerTokens(() => ({ access_token: 'opaque', token_type: 'mtls_pop', expires_in: 300 }));
-    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'token_type_mismatch' });
+    await expect(client().acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'ERR_CLIENT_TOKEN_TYPE_MISMATCH' });
   });
 
   it('a failed discovery is retried by the next acquisition', async () => {
     fx.plain.respond(() => ({ status: 404, body: {} }));
     const rfcClient = client();
-    await expect(rfcClient.acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'invalid_authority_metadata' });
+    await expect(rfcClient.acquireTokenForClient({ scopes: [SCOPE] })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
     serveMetadata(standard);
     answerTokens(() => ({ access_token: 'opaque', token_type: 'Bearer', expires_in: 300 }));
     await expect(rfcClient.acquireTokenForClient({ scopes: [SCOPE] })).resolves.toMatchObject({ source: 'network' });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isConfidentialClientError, TokenEndpointError, type ConfidentialClient } from '../src/index.js';
+import { isCertboundClientError, TokenCache, TokenEndpointError, type AuthenticationResult, type ConfidentialClient } from '../src/index.js';
+import { MAX_EXPIRES_IN_SECONDS } from '../src/lib/token-response.js';
 import { entraLike, type Responder } from './support/recording-server.js';
 import { GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
@@ -24,21 +25,21 @@ async function acquireWith(responder: Responder, pop = true, target = client): P
   }
 }
 
-describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () => {
+describe('docs/protocol.md §4 response checks (docs/security.md rule 11: validated before use)', () => {
   it('token_type_missing when the response has no token_type', async () => {
     const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', expires_in: 3600 } }));
-    expect(error).toMatchObject({ errorCode: 'token_type_missing' });
+    expect(error).toMatchObject({ msalError: 'token_type_missing' });
     expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
   });
 
   it('token_type_mismatch when a PoP request gets a Bearer token', async () => {
     const error = await acquireWith(() => ({ body: { access_token: 'eyJ.secret.token', token_type: 'Bearer', expires_in: 3600 } }));
-    expect(error).toMatchObject({ errorCode: 'token_type_mismatch', code: 'token_type_mismatch' });
+    expect(error).toMatchObject({ msalError: 'token_type_mismatch', code: 'ERR_CLIENT_TOKEN_TYPE_MISMATCH' });
     expect(String((error as Error).message)).not.toContain('eyJ.secret.token');
   });
 
   it.each(['pop', 'DPoP', 'mtls_pop ', 7])('token_type_mismatch for token_type %j on a PoP request', async (tokenType) => {
-    expect(await acquireWith(() => ({ body: { access_token: 'a', token_type: tokenType, expires_in: 3600 } }))).toMatchObject({ errorCode: 'token_type_mismatch' });
+    expect(await acquireWith(() => ({ body: { access_token: 'a', token_type: tokenType, expires_in: 3600 } }))).toMatchObject({ msalError: 'token_type_mismatch' });
   });
 
   it('token_type is compared case-insensitively (MTLS_POP is accepted)', async () => {
@@ -49,7 +50,7 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
   it('token_type_mismatch when a bearer request gets an mtls_pop token', async () => {
     const bearerClient = fx.client({ credential: { clientAssertion: 'x.y.z' } });
     const error = await acquireWith(() => ({ body: { access_token: 'a', token_type: 'mtls_pop', expires_in: 3600 } }), false, bearerClient);
-    expect(error).toMatchObject({ errorCode: 'token_type_mismatch' });
+    expect(error).toMatchObject({ msalError: 'token_type_mismatch' });
   });
 
   it.each([
@@ -60,7 +61,7 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
     ['a negative expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: -5 } }],
     ['a non-numeric expires_in', { body: { access_token: 'a', token_type: 'mtls_pop', expires_in: '1e9' } }],
   ])('invalid_response for %s', async (_label, reply) => {
-    expect(await acquireWith(() => reply)).toMatchObject({ errorCode: 'invalid_response' });
+    expect(await acquireWith(() => reply)).toMatchObject({ msalError: 'invalid_response' });
   });
 
   it('expires_in as a digits-only string is accepted (Entra v1 style)', async () => {
@@ -71,7 +72,55 @@ describe('PROTOCOL §4 response checks (SECURITY 11: validated before use)', () 
   it('a response larger than maxResponseBytes is refused', async () => {
     const small = fx.client({ credential: pem(fx.pki.clients['client-a']!), http: { maxResponseBytes: 1024 } });
     const error = await acquireWith(() => ({ body: { access_token: 'x'.repeat(5000), token_type: 'mtls_pop', expires_in: 3600 } }), true, small);
-    expect(error).toMatchObject({ errorCode: 'invalid_response' });
+    expect(error).toMatchObject({ msalError: 'invalid_response' });
+  });
+});
+
+describe('expires_in and refresh_in: whole seconds, at most one day, refresh before expiry', () => {
+  const answer = (fields: Record<string, unknown>) => () => ({ body: { access_token: 'lifetime-test', token_type: 'mtls_pop', ...fields } });
+
+  it.each([
+    ['expires_in 1e13', { expires_in: 1e13 }],
+    ['expires_in 1e308', { expires_in: 1e308 }],
+    ['expires_in -1', { expires_in: -1 }],
+    ['expires_in 0', { expires_in: 0 }],
+    ['expires_in "abc"', { expires_in: 'abc' }],
+    ['expires_in 3.5', { expires_in: 3.5 }],
+    ['expires_in one second over a day', { expires_in: MAX_EXPIRES_IN_SECONDS + 1 }],
+    ['expires_in "86401" as a string', { expires_in: String(MAX_EXPIRES_IN_SECONDS + 1) }],
+    ['expires_in null', { expires_in: null }],
+    ['refresh_in after expires_in', { expires_in: 3600, refresh_in: 7200 }],
+    ['refresh_in equal to expires_in', { expires_in: 3600, refresh_in: 3600 }],
+    ['refresh_in 1e308', { expires_in: 3600, refresh_in: 1e308 }],
+    ['refresh_in -1', { expires_in: 3600, refresh_in: -1 }],
+    ['refresh_in "abc"', { expires_in: 3600, refresh_in: 'abc' }],
+    ['refresh_in 3.5', { expires_in: 3600, refresh_in: 3.5 }],
+    ['refresh_in without expires_in', { refresh_in: 60 }],
+  ])('%s is refused with invalid_response and nothing is cached', async (_label, fields) => {
+    const tokenCache = new TokenCache();
+    const target = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache });
+    const error = await acquireWith(answer(fields), true, target);
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_RESPONSE_INVALID' });
+    expect((error as Error).message).toMatch(/expires_in|refresh_in/);
+    expect(tokenCache.size).toBe(0);
+  });
+
+  it('one day with a refresh at half of it is accepted, cached, and refreshed on time', async () => {
+    let now = Date.now();
+    const tokenCache = new TokenCache();
+    const target = fx.client({ credential: pem(fx.pki.clients['client-a']!), tokenCache, now: () => now });
+    const result = (await acquireWith(answer({ expires_in: MAX_EXPIRES_IN_SECONDS, refresh_in: 43_200 }), true, target)) as AuthenticationResult;
+    expect(result.expiresOn.getTime()).toBe(now + MAX_EXPIRES_IN_SECONDS * 1000);
+    expect(tokenCache.size).toBe(1);
+    now += 43_199_000;
+    expect((await target.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).source).toBe('cache');
+    now += 2000;
+    fx.mtls.respond(answer({ expires_in: 3600 }));
+    try {
+      expect((await target.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).source).toBe('network');
+    } finally {
+      fx.mtls.respond(entraLike);
+    }
   });
 });
 
@@ -88,9 +137,9 @@ describe("the server's OAuth errors", () => {
       },
     }));
     expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(isConfidentialClientError(error)).toBe(true);
+    expect(isCertboundClientError(error)).toBe(true);
     const typed = error as TokenEndpointError;
-    expect(typed.code).toBe('oauth_error');
+    expect(typed.code).toBe('ERR_CLIENT_OAUTH_ERROR');
     expect(typed.status).toBe(401);
     expect(typed.error).toBe('invalid_client');
     expect(typed.error_description).toBe('AADSTS700027: Client assertion failed signature validation. Trace ID: abc');
@@ -100,7 +149,7 @@ describe("the server's OAuth errors", () => {
     expect(typed.message).not.toMatch(/[\r\n]/);
   });
 
-  it('SECURITY 11: an assertion echoed by the server is redacted from the error', async () => {
+  it('docs/security.md rule 11: an assertion echoed by the server is redacted from the error', async () => {
     const assertion = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJsZWcxIn0.c2lnbmF0dXJl';
     const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
     const error = (await acquireWith(
@@ -108,18 +157,37 @@ describe("the server's OAuth errors", () => {
       true,
       leg2,
     )) as TokenEndpointError;
-    expect(error.code).toBe('oauth_error');
+    expect(error.code).toBe('ERR_CLIENT_OAUTH_ERROR');
     expect(error.message).not.toContain(assertion);
     expect(error.error_description).not.toContain(assertion);
     expect(error.error_description).toContain('[redacted]');
   });
 
-  it('an error status without an OAuth body is http_error', async () => {
-    const error = await acquireWith(() => ({ status: 403, body: 'forbidden' }));
-    expect(error).toMatchObject({ code: 'http_error', status: 403 });
+  it.each([
+    ['its signature segment alone', (assertion: string) => assertion.split('.')[2]!],
+    ['a 24-character slice of it', (assertion: string) => assertion.slice(30, 54)],
+    ['its base64', (assertion: string) => Buffer.from(assertion).toString('base64')],
+    ['its hex, upper case', (assertion: string) => Buffer.from(assertion).toString('hex').toUpperCase()],
+    ['its percent-encoding', (assertion: string) => encodeURIComponent(`${assertion}&x`)],
+  ])('docs/security.md rule 11: an echo of %s is redacted too, not only an exact copy', async (_label, echo) => {
+    const assertion = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJsZWcxIiwiYXVkIjoiYXBpOi8vQXp1cmVBRFRva2VuRXhjaGFuZ2UifQ.c2lnbmF0dXJlLW9mLXRoZS1sZWctMS10b2tlbi1ub3QtdG8tYmUtc2hvd24';
+    const leg2 = fx.client({ credential: { clientAssertion: () => ({ assertion, tokenBindingCertificate: pem(fx.pki.clients['client-a']!) }) } });
+    const error = (await acquireWith(
+      () => ({ status: 400, body: { error: 'invalid_grant', error_description: `AADSTS50027: bad assertion ${echo(assertion)} Trace ID: 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b` } }),
+      true,
+      leg2,
+    )) as TokenEndpointError;
+    expect(error.error_description).toContain('[redacted]');
+    expect(error.error_description).toContain('Trace ID: 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b');
+    for (const text of [error.message, error.error_description ?? '']) expect(text).not.toContain(echo(assertion).slice(0, 16));
   });
 
-  it('SECURITY 11: no private key material in any error message', async () => {
+  it('an error status without an OAuth body is http_error', async () => {
+    const error = await acquireWith(() => ({ status: 403, body: 'forbidden' }));
+    expect(error).toMatchObject({ code: 'ERR_CLIENT_HTTP_ERROR', status: 403 });
+  });
+
+  it('docs/security.md rule 11: no private key material in any error message', async () => {
     const issued = fx.pki.clients['client-a']!;
     const keyBody = issued.key.split('\n')[1]!;
     const errors: unknown[] = [
@@ -128,7 +196,7 @@ describe("the server's OAuth errors", () => {
       await fx.client({ credential: { certificate: issued.cert, privateKey: fx.pki.clients['client-b']!.key } }).acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true }).catch((e: unknown) => e),
     ];
     for (const error of errors) {
-      expect(isConfidentialClientError(error)).toBe(true);
+      expect(isCertboundClientError(error)).toBe(true);
       const text = `${(error as Error).message} ${JSON.stringify(error)} ${String((error as Error).stack)}`;
       expect(text).not.toContain(keyBody);
       expect(text).not.toContain('PRIVATE KEY');

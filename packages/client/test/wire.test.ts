@@ -12,7 +12,7 @@ afterAll(() => fx.close());
 
 const TOKEN_PATH = `/${TENANT}/oauth2/v2.0/token`;
 
-describe('PROTOCOL §4 vanilla flow on the wire', () => {
+describe('docs/protocol.md §4 vanilla flow on the wire', () => {
   it('POSTs client_id, grant_type, scope, token_type=mtls_pop over mTLS to mtlsauth — no client_assertion', async () => {
     const before = fx.mtls.requests.length;
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
@@ -76,7 +76,7 @@ describe('PROTOCOL §4 vanilla flow on the wire', () => {
   });
 });
 
-describe('PROTOCOL §5 FIC two-leg flow on the wire', () => {
+describe('docs/protocol.md §5 FIC two-leg flow on the wire', () => {
   it('Leg 1 is the vanilla flow for api://AzureADTokenExchange/.default; Leg 2 sends the Leg 1 token as a jwt-pop assertion over mTLS', async () => {
     const before = fx.mtls.requests.length;
     const leg1Client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
@@ -113,7 +113,7 @@ describe('PROTOCOL §5 FIC two-leg flow on the wire', () => {
     expect(leg2.bindingCertificate).toBe(leg1.bindingCertificate);
   });
 
-  it('PROTOCOL §5 matrix: certificate without PoP → jwt-pop over mTLS, no token_type, Bearer result', async () => {
+  it('docs/protocol.md §5 matrix: certificate without PoP → jwt-pop over mTLS, no token_type, Bearer result', async () => {
     const before = fx.mtls.requests.length;
     const client = fx.client({
       credential: { clientAssertion: () => ({ assertion: 'leg-1-token', tokenBindingCertificate: pem(fx.pki.clients['client-b']!) }) },
@@ -133,7 +133,7 @@ describe('PROTOCOL §5 FIC two-leg flow on the wire', () => {
     expect(result.createAuthorizationHeader()).toBe(`Bearer ${result.accessToken}`);
   });
 
-  it('PROTOCOL §5 matrix: no PoP and no certificate → jwt-bearer to the normal login host without a client certificate', async () => {
+  it('docs/protocol.md §5 matrix: no PoP and no certificate → jwt-bearer to the normal login host without a client certificate', async () => {
     const before = fx.plain.requests.length;
     const mtlsBefore = fx.mtls.requests.length;
     const client = fx.client({ credential: { clientAssertion: async () => 'signed.assertion.jwt' } });

@@ -46,6 +46,8 @@ function route(path: string, adminEnabled: boolean): Route | null {
   return null;
 }
 
+const ADMIN_REALM = 'certbound-authority admin';
+
 function noStore(ctx: Koa.Context): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
@@ -70,6 +72,11 @@ export function createAuthorityApp(deps: AuthorityAppDependencies): Koa {
       ctx.status = error.status;
       noStore(ctx);
       if (error.refusal === 'methodNotAllowed') ctx.set('Allow', allowFor(ctx.path, deps));
+      // @see RFC 6750 §3 — the admin endpoint authenticates with a Bearer token: its 401 names the scheme (and says
+      // the token was wrong when one was sent). Token-endpoint 401s carry no challenge, as Entra's: see the README.
+      if (error.refusal === 'adminUnauthorized') {
+        ctx.set('WWW-Authenticate', ctx.get('authorization') === '' ? `Bearer realm="${ADMIN_REALM}"` : `Bearer realm="${ADMIN_REALM}", error="invalid_token"`);
+      }
       // The rest of an oversized body is not read: close the connection instead of draining it.
       if (error.refusal === 'bodyTooLarge') ctx.set('Connection', 'close');
       ctx.body = errorBody(error, traceId, deps.now());
@@ -157,7 +164,7 @@ async function token(ctx: Koa.Context, deps: AuthorityAppDependencies, tenantId:
     ctx.body = outcome.response;
   } catch (error) {
     if (error instanceof OAuthError) {
-      log.info({ event: 'token_refused', refusal: error.refusal, error: error.error, code: error.errorCode, status: error.status }, 'token refused');
+      log.info({ event: 'token_refused', refusal: error.refusal, error: error.error, aadsts: error.aadsts, status: error.status }, 'token refused');
     }
     throw error;
   }

@@ -7,7 +7,7 @@ import type { RegisteredApp } from './registry.js';
 /**
  * Authenticate an app by the certificate on this TLS connection (RFC 8705 §2): the certificate must match one of the
  * app's registrations. Returns the authentication method that matched; throws an {@link OAuthError} otherwise.
- * SECURITY 12: this is the only way a vanilla-flow token (bound or not) is ever issued.
+ * docs/security.md rule 12: this is the only way a vanilla-flow token (bound or not) is ever issued.
  */
 export function authenticateByCertificate(app: RegisteredApp, presented: PresentedCertificate | null, nowMs: number): 'self_signed_tls_client_auth' | 'tls_client_auth' {
   if (presented === null) throw new OAuthError('noClientCertificate');

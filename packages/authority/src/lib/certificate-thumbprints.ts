@@ -23,7 +23,10 @@ export function canonicalThumbprint(value: string): string | null {
   return null;
 }
 
-/** Constant-time string comparison (length checked first), for thumbprints and the admin token. @see SECURITY.md rule 5 */
+/**
+ * Constant-time string comparison (length checked first), for thumbprints and the admin token.
+ * @see docs/security.md rule 5
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');

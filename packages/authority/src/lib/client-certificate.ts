@@ -23,7 +23,7 @@ export interface PresentedCertificate {
  * Read the client certificate of the request's own TLS connection, on every request (a TLS 1.2 renegotiation
  * could change it; the server disables renegotiation as well). No certificate, a resumed session exposing none, or
  * anything unparsable → null.
- * @see RFC 8705 §2 and SECURITY.md rule 6
+ * @see RFC 8705 §2 and docs/security.md rule 6
  */
 export function readPresentedCertificate(socket: unknown, trustedCasConfigured: boolean): PresentedCertificate | null {
   const tls = socket as Partial<TLSSocket> | null;

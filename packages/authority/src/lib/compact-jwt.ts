@@ -21,9 +21,9 @@ function decodeSegment(segment: string): JsonObject | null {
 }
 
 /**
- * Structural checks done before any cryptography (SECURITY 2): a bounded-length compact JWS with three non-empty
- * base64url segments, JSON-object header and payload, a string `alg` other than `none`, and none of `crit`, `b64`,
- * `enc` (JWE) or `zip`. Returns null when any fails.
+ * Structural checks done before any cryptography (docs/security.md rule 2): a bounded-length compact JWS with three
+ * non-empty base64url segments, JSON-object header and payload, a string `alg` other than `none`, and none of
+ * `crit`, `b64`, `enc` (JWE) or `zip`. Returns null when any fails.
  */
 export function readUnverifiedJwt(token: string): UnverifiedJwt | null {
   if (token.length === 0 || token.length > MAX_ASSERTION_LENGTH) return null;

@@ -51,7 +51,9 @@ export async function readAuthorityFile(path: string): Promise<AuthorityFile> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new AuthorityConfigError('(file)', `${path} is not valid JSON`, { cause: error });
+    // No cause: V8's JSON errors quote the text around the fault, and the file holds the admin token.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new AuthorityConfigError('(file)', `${path} is not valid JSON${position === undefined ? '' : ` (at position ${position})`}`);
   }
   const config = validateAuthorityConfig(raw);
   const file = raw as Json;

@@ -14,6 +14,8 @@ export interface AccessTokenRequest {
   /** `https://HOST/{tenant}/v2.0`. */
   readonly issuer: string;
   readonly nowMs: number;
+  /** Latest expiry allowed (ms), below the configured lifetime: Leg 1's expiry, the bound certificate's notAfter. */
+  readonly notAfterMs?: number;
 }
 
 export interface IssuedAccessToken {
@@ -30,7 +32,10 @@ export interface IssuedAccessToken {
  */
 export async function issueAccessToken(request: AccessTokenRequest, registry: Registry, keyRing: KeyRing): Promise<IssuedAccessToken> {
   const iat = Math.floor(request.nowMs / 1000);
-  const exp = iat + registry.lifetimeSeconds;
+  const cap = request.notAfterMs === undefined || !Number.isFinite(request.notAfterMs) ? Number.POSITIVE_INFINITY : Math.floor(request.notAfterMs / 1000);
+  const exp = Math.min(iat + registry.lifetimeSeconds, cap);
+  // Callers check the limits are in the future; a token with no lifetime left is a bug, never issued.
+  if (exp <= iat) throw new Error('access token would expire when issued');
   const tokenId = randomBytes(16).toString('base64url');
   const key = keyRing.current();
   // Recorded before signing: a rotation racing this request keeps the key served until this token expires.
@@ -56,5 +61,5 @@ export async function issueAccessToken(request: AccessTokenRequest, registry: Re
     ...(request.thumbprint === null ? {} : { cnf: { 'x5t#S256': request.thumbprint } }),
   };
   const token = await new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: registry.typ, kid: key.kid }).sign(key.privateKey);
-  return { token, kid: key.kid, expiresIn: registry.lifetimeSeconds, tokenId };
+  return { token, kid: key.kid, expiresIn: exp - iat, tokenId };
 }

@@ -1,10 +1,16 @@
 // Every refusal the authority can send, with its RFC 6749 §5.2 error, HTTP status, an AADSTS-like number and a
-// fixed description. Descriptions never contain request input (SECURITY 9): only known parameter names are quoted.
+// fixed description. Descriptions never contain request input (docs/security.md rule 9): only known parameter names
+// are quoted.
 // Numbers below 9900000 are Entra's own for the same condition; 99000xx are certbound's where Entra has none known.
 
+import { AuthorityError } from '../errors.js';
 import type { TokenRequestParameter } from './constants.js';
 
-export type OAuthErrorCode =
+/**
+ * The `error` parameter of an RFC 6749 §5.2 response: what goes on the wire, not an error code of this package
+ * (those are `AuthorityError['code']`, `ERR_AUTHORITY_*`).
+ */
+export type OAuthWireError =
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_scope'
@@ -15,14 +21,15 @@ export type OAuthErrorCode =
   | 'server_error';
 
 interface RefusalSpec {
-  readonly error: OAuthErrorCode;
+  readonly error: OAuthWireError;
   readonly status: number;
-  readonly code: number;
+  /** The AADSTS number. */
+  readonly aadsts: number;
   readonly description: string;
 }
 
-function spec(error: OAuthErrorCode, status: number, code: number, description: string): RefusalSpec {
-  return { error, status, code, description };
+function spec(error: OAuthWireError, status: number, aadsts: number, description: string): RefusalSpec {
+  return { error, status, aadsts, description };
 }
 
 /** The catalogue of refusals. The README's refusal table lists the same entries. */
@@ -80,21 +87,26 @@ export const REFUSALS = {
 
 export type RefusalName = keyof typeof REFUSALS;
 
-/** A refusal on its way to the client. Thrown inside the authority, rendered as RFC 6749 §5.2 JSON. */
-export class OAuthError extends Error {
+/**
+ * A refusal on its way to the client. Thrown inside the authority, rendered as RFC 6749 §5.2 JSON: `error` and
+ * `aadsts` are what the wire carries, `code` is the package's own (`ERR_AUTHORITY_REFUSAL`).
+ */
+export class OAuthError extends AuthorityError {
+  override readonly code = 'ERR_AUTHORITY_REFUSAL' as const;
   readonly refusal: RefusalName;
-  readonly error: OAuthErrorCode;
+  readonly error: OAuthWireError;
   readonly status: number;
-  readonly errorCode: number;
+  /** Entra's AADSTS number (`error_codes`). */
+  readonly aadsts: number;
   readonly description: string;
   constructor(refusal: RefusalName, description?: string) {
     const entry: RefusalSpec = REFUSALS[refusal];
-    super(description ?? entry.description);
+    super('ERR_AUTHORITY_REFUSAL', description ?? entry.description);
     this.name = 'OAuthError';
     this.refusal = refusal;
     this.error = entry.error;
     this.status = entry.status;
-    this.errorCode = entry.code;
+    this.aadsts = entry.aadsts;
     this.description = description ?? entry.description;
   }
 }
@@ -122,8 +134,8 @@ export function entraTimestamp(ms: number): string {
 export function errorBody(error: OAuthError, traceId: string, nowMs: number): Record<string, unknown> {
   return {
     error: error.error,
-    error_description: `AADSTS${error.errorCode}: ${error.description} Trace ID: ${traceId} Timestamp: ${entraTimestamp(nowMs)}`,
-    error_codes: [error.errorCode],
+    error_description: `AADSTS${error.aadsts}: ${error.description} Trace ID: ${traceId} Timestamp: ${entraTimestamp(nowMs)}`,
+    error_codes: [error.aadsts],
     timestamp: entraTimestamp(nowMs),
     trace_id: traceId,
   };

@@ -1,5 +1,5 @@
 import { authenticateByCertificate } from './authenticate-certificate.js';
-import type { PresentedCertificate } from './client-certificate.js';
+import { validAt, type PresentedCertificate } from './client-certificate.js';
 import { readUnverifiedJwt } from './compact-jwt.js';
 import { JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE, MTLS_POP_TOKEN_TYPE, TOKEN_EXCHANGE_AUDIENCE } from './constants.js';
 import { issueAccessToken } from './issue-access-token.js';
@@ -89,15 +89,20 @@ interface Authentication {
   readonly flow: TokenFlow;
   /** The certificate verified for this app on this connection, which a bound token may be bound to. */
   readonly verifiedThumbprint: string | null;
+  /** Leg 2: when the exchange token expires (ms); the issued token may not outlive it. */
+  readonly assertionExpiresAt: number | null;
 }
 
 async function authenticate(app: RegisteredApp, parameters: FormParameters, context: TokenEndpointContext): Promise<Authentication> {
+  // Every flow: a certificate on this connection outside its validity period is refused, whether it authenticates
+  // the client (vanilla), proves possession of an exchange token (Leg 2) or only rides along (private_key_jwt).
+  if (context.presented !== null && !validAt(context.presented, context.nowMs)) throw new OAuthError('certificateNotValidNow');
   const assertionType = parameters.get('client_assertion_type');
   const assertion = parameters.get('client_assertion');
   if (assertionType === undefined && assertion === undefined) {
     // Vanilla flow: the TLS client certificate is the credential.
     authenticateByCertificate(app, context.presented, context.nowMs);
-    return { flow: 'vanilla', verifiedThumbprint: context.presented?.thumbprint ?? null };
+    return { flow: 'vanilla', verifiedThumbprint: context.presented?.thumbprint ?? null, assertionExpiresAt: null };
   }
   const type = required(parameters, 'client_assertion_type');
   const jwt = required(parameters, 'client_assertion');
@@ -108,7 +113,7 @@ async function authenticate(app: RegisteredApp, parameters: FormParameters, cont
   if (type === JWT_POP_ASSERTION_TYPE) {
     if (context.presented === null) throw new OAuthError('assertionNoCertificate');
     const verified = await verifyExchangeAssertion({ ...exchangeInput(app, context), assertion: jwt, unverified, assertionType: 'jwt-pop' });
-    return { flow: 'fic-leg-2-jwt-pop', verifiedThumbprint: verified.boundThumbprint };
+    return { flow: 'fic-leg-2-jwt-pop', verifiedThumbprint: verified.boundThumbprint, assertionExpiresAt: verified.expiresAt };
   }
 
   // jwt-bearer: a client's own private_key_jwt (iss = client_id) or an exchange token (iss = an issuer).
@@ -121,10 +126,10 @@ async function authenticate(app: RegisteredApp, parameters: FormParameters, cont
       replayCache: context.replayCache,
       nowMs: context.nowMs,
     });
-    return { flow: 'private_key_jwt', verifiedThumbprint: null };
+    return { flow: 'private_key_jwt', verifiedThumbprint: null, assertionExpiresAt: null };
   }
-  await verifyExchangeAssertion({ ...exchangeInput(app, context), assertion: jwt, unverified, assertionType: 'jwt-bearer' });
-  return { flow: 'fic-leg-2-jwt-bearer', verifiedThumbprint: null };
+  const verified = await verifyExchangeAssertion({ ...exchangeInput(app, context), assertion: jwt, unverified, assertionType: 'jwt-bearer' });
+  return { flow: 'fic-leg-2-jwt-bearer', verifiedThumbprint: null, assertionExpiresAt: verified.expiresAt };
 }
 
 function exchangeInput(app: RegisteredApp, context: TokenEndpointContext) {
@@ -136,6 +141,12 @@ function exchangeInput(app: RegisteredApp, context: TokenEndpointContext) {
     presented: context.presented,
     nowMs: context.nowMs,
   };
+}
+
+/** The configured `refresh_in`, kept below a lifetime shortened by a cap: half of it then, or none under 2 s. */
+function refreshInFor(configured: number | false, expiresIn: number): number | false {
+  if (configured === false || configured < expiresIn) return configured;
+  return expiresIn >= 2 ? Math.floor(expiresIn / 2) : false;
 }
 
 /**
@@ -162,7 +173,7 @@ export async function handleTokenRequest(parameters: FormParameters, context: To
   const assertionFlow = authentication.flow === 'fic-leg-2-jwt-pop' || authentication.flow === 'fic-leg-2-jwt-bearer';
   if (assertionFlow && resource === TOKEN_EXCHANGE_AUDIENCE) throw new OAuthError('exchangeScopeWithAssertion');
 
-  // Binding: only ever to a certificate verified for this app on this very connection (SECURITY 12).
+  // Binding: only ever to a certificate verified for this app on this very connection (docs/security.md rule 12).
   const wantsBinding = tokenType === MTLS_POP_TOKEN_TYPE || app.boundTokens === 'always';
   if (wantsBinding && authentication.verifiedThumbprint === null) {
     throw new OAuthError(tokenType === MTLS_POP_TOKEN_TYPE ? 'popNeedsCertificateCredential' : 'boundTokensRequired');
@@ -170,12 +181,18 @@ export async function handleTokenRequest(parameters: FormParameters, context: To
   const thumbprint = wantsBinding ? authentication.verifiedThumbprint : null;
 
   const roles = resource === TOKEN_EXCHANGE_AUDIENCE ? [] : (app.grants.get(resource) ?? []);
+  // A Leg 2 token never outlives the exchange token it was obtained with, and a bound token never outlives its
+  // certificate (a token bound to a certificate that has expired could no longer be presented).
+  const limits = [authentication.assertionExpiresAt, thumbprint === null ? null : (context.presented?.notAfter ?? null)];
+  const notAfterMs = Math.min(...limits.filter((limit): limit is number => limit !== null));
+  // Less than a second of validity left: no whole second of token lifetime to give.
+  if (Math.floor(notAfterMs / 1000) <= Math.floor(context.nowMs / 1000)) throw new OAuthError('certificateNotValidNow');
   const issued = await issueAccessToken(
-    { app, audience: resource, roles, thumbprint, issuer: context.issuerFor(context.tenantId), nowMs: context.nowMs },
+    { app, audience: resource, roles, thumbprint, issuer: context.issuerFor(context.tenantId), nowMs: context.nowMs, notAfterMs },
     context.registry,
     context.keyRing,
   );
-  const refreshIn = context.registry.refreshInSeconds;
+  const refreshIn = refreshInFor(context.registry.refreshInSeconds, issued.expiresIn);
   return {
     response: {
       // Entra answers mtls_pop for PoP requests; RFC 8705 servers answer Bearer even for bound tokens.

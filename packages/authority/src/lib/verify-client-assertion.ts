@@ -17,7 +17,7 @@ export interface ClientAssertionInput {
   readonly nowMs: number;
 }
 
-/** Algorithms a key may be used with: decided by the key, never by the token header (SECURITY 1). */
+/** Algorithms a key may be used with: decided by the key, never by the token header (docs/security.md rule 1). */
 function algorithmsFor(key: KeyObject): string[] {
   switch (key.asymmetricKeyType) {
     case 'rsa':

@@ -27,6 +27,8 @@ export interface VerifiedExchangeAssertion {
   readonly claims: JWTPayload;
   /** The `x5t#S256` the assertion is bound to (equal to the presented certificate's), or null if unbound. */
   readonly boundThumbprint: string | null;
+  /** The assertion's `exp`, in ms: the token issued for it may not outlive it. */
+  readonly expiresAt: number;
 }
 
 /** `cnf["x5t#S256"]` of verified claims: undefined when there is no `cnf`, null when `cnf` is present but unusable. */
@@ -42,9 +44,10 @@ function confirmationThumbprint(claims: JWTPayload): string | null | undefined {
  * Verify an exchange token (a Leg-1 token of this authority) presented as a client assertion — FIC two-leg flow,
  * Leg 2 — and match it to a federated credential of the requesting app.
  *
- * SECURITY 12: signed by a live key of this authority (the current one, or a retired one whose tokens have not all
- * expired), issued by this authority for one of its tenants, audience `api://AzureADTokenExchange`, unexpired (no
- * leeway: it is our own clock), and — for `jwt-pop` — bound to the very certificate on this TLS connection.
+ * docs/security.md rule 12: signed by a live key of this authority (the current one, or a retired one whose tokens
+ * have not all expired), issued by this authority for one of its tenants, audience `api://AzureADTokenExchange`,
+ * unexpired (no leeway: it is our own clock), and — for `jwt-pop` — bound to the very certificate on this TLS
+ * connection. The presented certificate's validity period is checked before this, on every flow.
  */
 export async function verifyExchangeAssertion(input: ExchangeAssertionInput): Promise<VerifiedExchangeAssertion> {
   const { header } = input.unverified;
@@ -94,5 +97,5 @@ export async function verifyExchangeAssertion(input: ExchangeAssertionInput): Pr
   if (sameSubject.length === 0) throw new OAuthError('federatedSubjectMismatch');
   if (!sameSubject.some((fic) => audiences.includes(fic.audience))) throw new OAuthError('federatedNoMatch');
 
-  return { claims, boundThumbprint: bound ?? null };
+  return { claims, boundThumbprint: bound ?? null, expiresAt: (claims.exp as number) * 1000 };
 }

@@ -2,11 +2,12 @@ import { decodeJwt } from 'jose';
 import { fetch as undiciFetch, Headers, type Dispatcher, type Response } from 'undici';
 import type { BindingCertificate } from '../binding-certificate.js';
 import { assertMtlsEnvironment, assertTenanted, entraTokenHost, type EntraAuthority } from '../entra-token-endpoint.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
 import { cacheKey, type CachedToken, type TokenCache } from '../token-cache.js';
 import type { AcquireTokenForClientRequest, AuthenticationResult, ClientFetchInit, ConfidentialClient, CredentialContext } from '../types.js';
 import type { CredentialLoader, ResolvedCredential } from './credential.js';
 import { discoverRfc8705, type Rfc8705Metadata } from './discovery.js';
+import { assertKnownKeys } from './known-options.js';
 import { sendWithRetry, type AgentPool, type HttpSettings } from './http.js';
 import { normaliseScopes, type NormalisedScopes } from './scopes.js';
 import { signClientAssertion } from './signed-assertion.js';
@@ -49,10 +50,13 @@ interface Plan {
   readonly binding: BindingCertificate | null;
 }
 
+const REQUEST_OPTIONS: Record<keyof AcquireTokenForClientRequest, true> = { scopes: true, mtlsProofOfPossession: true, forceRefresh: true, claims: true };
+const REQUEST_NAMES = Object.keys(REQUEST_OPTIONS);
+
 const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
 
 function toResult(token: CachedToken, source: 'cache' | 'network'): AuthenticationResult {
-  // @see PROTOCOL.md §3 — MSAL's CreateAuthorizationHeader(): `mtls_pop <token>`; RFC 8705/6750 clients use Bearer.
+  // @see docs/protocol.md §3 — MSAL's CreateAuthorizationHeader(): `mtls_pop <token>`; RFC 8705/6750 use Bearer.
   const header = `${token.tokenType === 'mtls_pop' ? 'mtls_pop' : 'Bearer'} ${token.accessToken}`;
   return Object.freeze({
     accessToken: token.accessToken,
@@ -97,6 +101,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
 
   async acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<AuthenticationResult> {
     if (typeof request !== 'object' || request === null) throw new TypeError('acquireTokenForClient needs { scopes }');
+    assertKnownKeys(request, REQUEST_NAMES, 'acquireTokenForClient option');
     const scopes = normaliseScopes(request.scopes);
     for (const flag of ['mtlsProofOfPossession', 'forceRefresh'] as const) {
       if (request[flag] !== undefined && typeof request[flag] !== 'boolean') throw new TypeError(`${flag} must be a boolean`);
@@ -112,7 +117,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     }
     const pop = request.mtlsProofOfPossession === true;
     const config = this.#config;
-    if (config.pool.closed) throw new ConfidentialClientError('client_closed', 'The client has been closed');
+    if (config.pool.closed) throw new CertboundClientError('ERR_CLIENT_CLOSED', 'The client has been closed');
 
     // Pre-network checks that need no credential come first, as in MSAL.
     if (config.entra !== undefined) {
@@ -140,11 +145,11 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     return claims === undefined ? config.cache.singleFlight(key, acquire) : acquire();
   }
 
-  /** PROTOCOL.md §4–6: which request this credential and PoP choice make. */
+  /** docs/protocol.md §4–6: which request this credential and PoP choice make. */
   #plan(credential: ResolvedCredential, pop: boolean): Plan {
     const config = this.#config;
     if (config.kind === 'rfc8705') {
-      if (credential.kind !== 'certificate') throw new ConfidentialClientError('mtls_certificate_not_provided', 'RFC 8705 authorities need a certificate credential');
+      if (credential.kind !== 'certificate') throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_REQUIRED', 'RFC 8705 authorities need a certificate credential');
       const certificate = credential.certificate;
       return {
         auth: { kind: 'tls' },
@@ -167,7 +172,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
       case 'assertion': {
         const certificate = credential.certificate;
         if (certificate !== null) {
-          // Leg 2 of the FIC two-leg flow: jwt-pop over mTLS whether or not PoP is requested (PROTOCOL.md §5 matrix).
+          // Leg 2 of the FIC two-leg flow: jwt-pop over mTLS with or without PoP (docs/protocol.md §5 matrix).
           if (!pop && config.entra !== undefined) assertMtlsEnvironment(config.entra);
           return {
             auth: { kind: 'jwt-pop', assertion: credential.assertion },
@@ -179,11 +184,11 @@ export class ConfidentialClientImpl implements ConfidentialClient {
             binding: pop ? certificate : null,
           };
         }
-        if (pop) throw new ConfidentialClientError('mtls_certificate_not_provided', 'mTLS PoP needs a certificate: the client assertion came without tokenBindingCertificate');
+        if (pop) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_REQUIRED', 'mTLS PoP needs a certificate: the client assertion came without tokenBindingCertificate');
         return { auth: { kind: 'jwt-bearer', assertion: credential.assertion }, connectionCertificate: null, credentialCertificate: null, popParameter: false, expected: 'bearer', requestedType: 'bearer', binding: null };
       }
       case 'secret':
-        if (pop) throw new ConfidentialClientError('mtls_certificate_not_provided', 'mTLS PoP needs a certificate credential, not a client secret');
+        if (pop) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_REQUIRED', 'mTLS PoP needs a certificate credential, not a client secret');
         return { auth: { kind: 'secret', secret: credential.secret }, connectionCertificate: null, credentialCertificate: null, popParameter: false, expected: 'bearer', requestedType: 'bearer', binding: null };
     }
   }
@@ -218,10 +223,10 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     }
     const metadata = await this.#discover();
     if (pop && !metadata.boundAccessTokens) {
-      throw new ConfidentialClientError('mtls_pop_not_supported_for_environment', `${metadata.issuer} does not advertise tls_client_certificate_bound_access_tokens`);
+      throw new CertboundClientError('ERR_CLIENT_MTLS_NOT_SUPPORTED', `${metadata.issuer} does not advertise tls_client_certificate_bound_access_tokens`);
     }
     if (metadata.authMethods !== undefined && !metadata.authMethods.includes(config.tokenEndpointAuthMethod)) {
-      throw new ConfidentialClientError('invalid_authority_metadata', `${metadata.issuer} does not list ${config.tokenEndpointAuthMethod} in token_endpoint_auth_methods_supported`);
+      throw new CertboundClientError('ERR_CLIENT_METADATA_INVALID', `${metadata.issuer} does not list ${config.tokenEndpointAuthMethod} in token_endpoint_auth_methods_supported`);
     }
     return { logical: metadata.tokenEndpoint, target: metadata.tokenEndpoint };
   }
@@ -307,6 +312,6 @@ function assertBoundTo(accessToken: string, certificate: BindingCertificate, hos
   const cnf = claims['cnf'];
   const bound = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
   if (bound !== certificate.thumbprint) {
-    throw new ConfidentialClientError('token_binding_mismatch', `The token from ${host} is not bound to certificate ${certificate.thumbprint}`);
+    throw new CertboundClientError('ERR_CLIENT_TOKEN_BINDING_MISMATCH', `The token from ${host} is not bound to certificate ${certificate.thumbprint}`);
   }
 }

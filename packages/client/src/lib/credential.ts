@@ -2,7 +2,9 @@ import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'n
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { BindingCertificate, tlsMaterialOf, type TlsClientMaterial } from '../binding-certificate.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
+import { assertKnownKeys } from './known-options.js';
+import { safeCause } from './safe-cause.js';
 import type {
   CertificateCredential,
   ClientAssertionCallback,
@@ -27,19 +29,25 @@ type CredentialSource =
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/;
 const MAX_LOADED = 16;
+/** Fields of every credential object shape. */
+const CREDENTIAL_FIELDS = ['certificate', 'privateKey', 'passphrase', 'pfx', 'clientAssertion', 'clientSecret'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
 function isCertificateCredential(value: unknown): value is CertificateCredential {
-  return isObject(value) && (typeof value['certificate'] === 'string' || typeof value['pfx'] === 'string' || value['pfx'] instanceof Uint8Array);
+  if (!isObject(value)) return false;
+  const optionalString = (name: string) => value[name] === undefined || typeof value[name] === 'string';
+  if (typeof value['certificate'] === 'string') return optionalString('privateKey') && optionalString('passphrase');
+  return (typeof value['pfx'] === 'string' || value['pfx'] instanceof Uint8Array) && optionalString('passphrase');
 }
 
 /** Check the credential's shape when the client is created (programming errors are `TypeError`s). */
 export function classifyCredential(credential: ClientCredential | undefined): CredentialSource {
   if (typeof credential === 'function') return { kind: 'provider', provider: credential };
   if (!isObject(credential)) throw new TypeError('credential is required: a certificate, a provider function, { clientAssertion } or { clientSecret }');
+  assertKnownKeys(credential, CREDENTIAL_FIELDS, 'credential field');
   const present = ['certificate', 'pfx', 'clientAssertion', 'clientSecret'].filter((name) => (credential as Record<string, unknown>)[name] !== undefined);
   if (present.length !== 1) throw new TypeError('credential must have exactly one of certificate, pfx, clientAssertion, clientSecret');
   if ('clientSecret' in credential) {
@@ -52,7 +60,7 @@ export function classifyCredential(credential: ClientCredential | undefined): Cr
     if (typeof assertion === 'string') return { kind: 'assertion', callback: () => assertion };
     throw new TypeError('credential.clientAssertion must be a string or a callback');
   }
-  if (!isCertificateCredential(credential)) throw new TypeError('credential.certificate must be a string (PEM or path); credential.pfx bytes or a path');
+  if (!isCertificateCredential(credential)) throw new TypeError('credential.certificate must be a string (PEM, base64 DER or path), privateKey and passphrase strings; credential.pfx bytes, base64 or a path');
   return { kind: 'certificate', credential };
 }
 
@@ -81,8 +89,9 @@ export class CredentialLoader {
       case 'provider': {
         const provided = await source.provider(context);
         if (provided === undefined || provided === null) {
-          throw new ConfidentialClientError('mtls_certificate_not_provided', 'The certificate provider returned no certificate');
+          throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_REQUIRED', 'The certificate provider returned no certificate');
         }
+        if (isObject(provided)) assertKnownKeys(provided, CREDENTIAL_FIELDS, 'field returned by the certificate provider');
         if (!isCertificateCredential(provided)) throw new TypeError('The certificate provider must return { certificate, privateKey } or { pfx }');
         return { kind: 'certificate', certificate: await this.load(provided) };
       }
@@ -90,13 +99,13 @@ export class CredentialLoader {
         const answer = await source.callback(context);
         const signed = typeof answer === 'string' ? { assertion: answer } : answer;
         if (!isObject(signed) || typeof signed.assertion !== 'string' || signed.assertion.trim() === '') {
-          throw new ConfidentialClientError('invalid_client_assertion', 'The client assertion callback returned an empty assertion');
+          throw new CertboundClientError('ERR_CLIENT_ASSERTION_INVALID', 'The client assertion callback returned an empty assertion');
         }
         const binding = signed.tokenBindingCertificate;
         if (binding === undefined || binding === null) return { kind: 'assertion', assertion: signed.assertion, certificate: null };
         if (binding instanceof BindingCertificate) {
           if (tlsMaterialOf(binding) === undefined) {
-            throw new ConfidentialClientError('cert_without_private_key', `tokenBindingCertificate ${binding.thumbprint} has no private key loaded`);
+            throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `tokenBindingCertificate ${binding.thumbprint} has no private key loaded`);
           }
           return { kind: 'assertion', assertion: signed.assertion, certificate: binding };
         }
@@ -132,13 +141,116 @@ type Inputs =
   | { kind: 'pem'; digest: string; certText: string; keyText: string | undefined; passphrase: string | undefined }
   | { kind: 'pfx'; digest: string; pfx: Buffer; passphrase: string | undefined };
 
-async function readText(value: string, what: string): Promise<string> {
-  if (value.includes('-----BEGIN')) return value;
-  try {
-    return await readFile(value, 'utf8');
-  } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', `Could not read the ${what} file ${JSON.stringify(value)}`, { cause });
+/** The credential options whose strings may be key material: named in errors, never quoted. */
+type CredentialOption = 'certificate' | 'privateKey' | 'pfx';
+
+/**
+ * What a credential string is, decided without echoing it (docs/security.md rule 11): PEM text (also with the
+ * literal `\n` an environment variable often carries), base64 DER without armour (a Key Vault secret's shape), or
+ * else a file path.
+ */
+type Shape = { readonly kind: 'pem'; readonly text: string } | { readonly kind: 'der'; readonly bytes: Buffer } | { readonly kind: 'path'; readonly path: string };
+
+const BASE64_TEXT = /^[A-Za-z0-9+/_=\s-]+$/;
+/** Shorter base64 cannot be a certificate, key or PFX; such strings are paths. */
+const MIN_DER_TEXT = 64;
+
+/** True when `bytes` is one DER (or BER indefinite-length) SEQUENCE and nothing else, as every credential is. */
+function isDerSequence(bytes: Buffer): boolean {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return false;
+  const first = bytes[1] as number;
+  if (first === 0x80) return true; // BER indefinite length: some PKCS#12 writers use it
+  if (first < 0x80) return 2 + first === bytes.length;
+  const octets = first & 0x7f;
+  if (octets > 4 || bytes.length < 2 + octets) return false;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + (bytes[2 + i] as number);
+  return 2 + octets + length === bytes.length;
+}
+
+function shapeOf(value: string): Shape {
+  if (value.includes('-----BEGIN')) return { kind: 'pem', text: value.replace(/\\r\\n|\\n|\\r/g, '\n') };
+  const compact = value.replace(/\s+/g, '');
+  if (compact.length >= MIN_DER_TEXT && BASE64_TEXT.test(value)) {
+    const bytes = Buffer.from(compact.replaceAll('-', '+').replaceAll('_', '/'), 'base64');
+    if (isDerSequence(bytes)) return { kind: 'der', bytes };
   }
+  return { kind: 'path', path: value };
+}
+
+/** The error for an unreadable credential file: the option and the errno code, never the value (it may be a key). */
+async function readCredentialFile(path: string, option: CredentialOption): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // No cause: Node's fs errors quote the path, which may be key material given in a shape we did not recognise.
+    throw new CertboundClientError(
+      'ERR_CLIENT_CERTIFICATE_INVALID',
+      `credential.${option} is neither PEM text, base64 DER nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
+  }
+}
+
+/**
+ * A credential file's contents, classified like an inline value: binary DER, PEM text or base64 DER text. Anything
+ * else comes back as `path` holding the text itself (a file never names another file).
+ */
+async function readFileShape(path: string, option: CredentialOption): Promise<Shape> {
+  const bytes = await readCredentialFile(path, option);
+  if (isDerSequence(bytes)) return { kind: 'der', bytes };
+  const text = bytes.toString('utf8');
+  const shape = shapeOf(text.trim());
+  return shape.kind === 'path' ? { kind: 'path', path: text } : shape;
+}
+
+/** PEM armour around DER bytes. */
+function armour(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+}
+
+/** The private-key DER encodings Node reads, and the PEM label of each. */
+const KEY_DER_TYPES = [
+  ['pkcs8', 'PRIVATE KEY'],
+  ['pkcs1', 'RSA PRIVATE KEY'],
+  ['sec1', 'EC PRIVATE KEY'],
+] as const;
+
+/** A certificate or key string as PEM text: PEM kept, base64 DER armoured, a path read. */
+async function pemText(value: string, option: 'certificate' | 'privateKey', passphrase: string | undefined): Promise<string> {
+  let shape = shapeOf(value);
+  if (shape.kind === 'path') {
+    const content = await readFileShape(shape.path, option);
+    // Neither PEM nor DER: handed on as text, for the PEM checks to refuse by name.
+    if (content.kind === 'path') return content.path;
+    shape = content;
+  }
+  if (shape.kind === 'pem') return shape.text;
+  if (option === 'certificate') {
+    try {
+      return new X509Certificate(shape.bytes).toString();
+    } catch (cause) {
+      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.certificate holds DER that is not a certificate', { cause: safeCause(cause) });
+    }
+  }
+  for (const [type, label] of KEY_DER_TYPES) {
+    try {
+      createPrivateKey(passphrase === undefined ? { key: shape.bytes, format: 'der', type } : { key: shape.bytes, format: 'der', type, passphrase });
+      // An encrypted PKCS#8 key keeps its encryption: the armour says so and the passphrase stays with it.
+      return armour(type === 'pkcs8' && passphrase !== undefined && isEncryptedPkcs8(shape.bytes) ? 'ENCRYPTED PRIVATE KEY' : label, shape.bytes);
+    } catch {
+      // try the next encoding
+    }
+  }
+  throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.privateKey holds DER that is not a private key this passphrase opens');
+}
+
+/** EncryptedPrivateKeyInfo starts with an AlgorithmIdentifier SEQUENCE; PrivateKeyInfo with an INTEGER version. */
+function isEncryptedPkcs8(der: Buffer): boolean {
+  const first = der[1] as number;
+  const offset = first <= 0x80 ? 2 : 2 + (first & 0x7f);
+  return der[offset] === 0x30;
 }
 
 async function readInputs(credential: CertificateCredential): Promise<Inputs> {
@@ -147,10 +259,16 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     const pfxCredential = credential as PfxCertificateCredential;
     let pfx: Buffer;
     if (typeof pfxCredential.pfx === 'string') {
-      try {
-        pfx = await readFile(pfxCredential.pfx);
-      } catch (cause) {
-        throw new ConfidentialClientError('invalid_certificate', `Could not read the PFX file ${JSON.stringify(pfxCredential.pfx)}`, { cause });
+      const shape = shapeOf(pfxCredential.pfx);
+      if (shape.kind === 'pem') throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'credential.pfx holds PEM text: pass it as { certificate, privateKey }');
+      if (shape.kind === 'der') {
+        pfx = shape.bytes;
+      } else {
+        // A PFX file holds the PKCS#12 bytes, or the same as base64 text (a Key Vault secret saved to a file);
+        // anything else is handed to OpenSSL unchanged, to be refused there.
+        const bytes = await readCredentialFile(shape.path, 'pfx');
+        const text = isDerSequence(bytes) ? undefined : shapeOf(bytes.toString('latin1').trim());
+        pfx = text?.kind === 'der' ? text.bytes : bytes;
       }
     } else {
       pfx = Buffer.from(pfxCredential.pfx);
@@ -159,8 +277,8 @@ async function readInputs(credential: CertificateCredential): Promise<Inputs> {
     return { kind: 'pfx', digest: digest.digest('base64url'), pfx, passphrase: pfxCredential.passphrase };
   }
   const pem = credential as PemCertificateCredential;
-  const certText = await readText(pem.certificate, 'certificate');
-  const keyText = pem.privateKey === undefined ? undefined : await readText(pem.privateKey, 'private key');
+  const certText = await pemText(pem.certificate, 'certificate', undefined);
+  const keyText = pem.privateKey === undefined ? undefined : await pemText(pem.privateKey, 'privateKey', pem.passphrase);
   digest.update('pem\0').update(certText).update('\0').update(keyText ?? '').update('\0').update(pem.passphrase ?? '');
   return { kind: 'pem', digest: digest.digest('base64url'), certText, keyText, passphrase: pem.passphrase };
 }
@@ -172,28 +290,27 @@ function thumbprintOf(x509: X509Certificate): string {
 function loadPem(input: Extract<Inputs, { kind: 'pem' }>): BindingCertificate {
   const blocks = input.certText.match(CERTIFICATE_BLOCK) ?? [];
   const leafPem = blocks[0];
-  if (leafPem === undefined) throw new ConfidentialClientError('invalid_certificate', 'The certificate credential contains no PEM CERTIFICATE block');
+  if (leafPem === undefined) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The certificate credential contains no PEM CERTIFICATE block');
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(leafPem);
   } catch (cause) {
-    throw new ConfidentialClientError('invalid_certificate', 'The certificate PEM could not be parsed', { cause });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The certificate PEM could not be parsed', { cause: safeCause(cause) });
   }
   const thumbprint = thumbprintOf(leaf);
   // A combined file (cert + key) is common; otherwise the certificate has no key to prove possession with.
   const keyPem = input.keyText ?? input.certText.match(KEY_BLOCK)?.[0];
   if (keyPem === undefined || !KEY_BLOCK.test(keyPem)) {
-    throw new ConfidentialClientError('cert_without_private_key', `The certificate ${thumbprint} has no private key`);
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `The certificate ${thumbprint} has no private key`);
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(input.passphrase === undefined ? { key: keyPem, format: 'pem' } : { key: keyPem, format: 'pem', passphrase: input.passphrase });
   } catch (cause) {
-    // The cause is OpenSSL's decoder message; it never contains key material.
-    throw new ConfidentialClientError('invalid_certificate', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', `The private key of certificate ${thumbprint} could not be read (wrong passphrase or not a key)`, { cause: safeCause(cause) });
   }
   if (!leaf.checkPrivateKey(key)) {
-    throw new ConfidentialClientError('invalid_certificate', `The private key does not belong to certificate ${thumbprint}`);
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', `The private key does not belong to certificate ${thumbprint}`);
   }
   const material: TlsClientMaterial =
     input.passphrase === undefined
@@ -214,12 +331,12 @@ function loadPfx(input: Extract<Inputs, { kind: 'pfx' }>): BindingCertificate {
     native = (context as unknown as { context?: NativeSecureContext }).context;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : '';
-    if (/private key/i.test(message)) throw new ConfidentialClientError('cert_without_private_key', 'The PFX holds no private key', { cause });
-    throw new ConfidentialClientError('invalid_certificate', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause });
+    if (/private key/i.test(message)) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', 'The PFX holds no private key', { cause: safeCause(cause) });
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The PFX could not be loaded (wrong passphrase or not PKCS#12)', { cause: safeCause(cause) });
   }
   const der = typeof native?.getCertificate === 'function' ? native.getCertificate() : null;
   if (der === null || der === undefined) {
-    throw new ConfidentialClientError('invalid_certificate', 'The PFX certificate could not be read on this Node.js version; convert it to PEM');
+    throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The PFX certificate could not be read on this Node.js version; convert it to PEM');
   }
   const leaf = new X509Certificate(der);
   const material: TlsClientMaterial =

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { Dispatcher } from 'undici';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
 import { sendWithRetry, type HttpSettings } from './http.js';
 
 /** What the client needs from RFC 8414 metadata. */
@@ -16,8 +16,8 @@ export interface Rfc8705Metadata {
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
-function invalid(message: string, cause?: unknown): ConfidentialClientError {
-  return new ConfidentialClientError('invalid_authority_metadata', message, cause === undefined ? undefined : { cause });
+function invalid(message: string, cause?: unknown): CertboundClientError {
+  return new CertboundClientError('ERR_CLIENT_METADATA_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 /**
@@ -42,7 +42,7 @@ export async function discoverRfc8705(issuer: URL, dispatcher: Dispatcher, setti
     try {
       response = await oauth.discoveryRequest(issuer, { algorithm, [oauth.customFetch]: customFetch });
     } catch (cause) {
-      if (cause instanceof ConfidentialClientError) throw cause;
+      if (cause instanceof CertboundClientError) throw cause;
       throw invalid(`Discovery for ${issuer.href} could not be requested`, cause);
     }
     if (response.status !== 200 && algorithm === 'oidc') continue;

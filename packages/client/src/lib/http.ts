@@ -1,12 +1,15 @@
 import { createSecureContext, rootCertificates, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
+import { assertKnownKeys } from './known-options.js';
+import { safeCause } from './safe-cause.js';
 import type { HttpOptions } from '../types.js';
 
 export type HttpSettings = Required<HttpOptions>;
 
 const DEFAULTS: HttpSettings = {
+  requestTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
@@ -21,8 +24,9 @@ const DEFAULTS: HttpSettings = {
 /** Merge and check HTTP options (`TypeError` at client creation for nonsense values). */
 export function httpSettings(options: HttpOptions | undefined): HttpSettings {
   const settings = { ...DEFAULTS };
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('http must be an object');
+  assertKnownKeys(options ?? {}, Object.keys(DEFAULTS), 'http option');
   for (const [name, value] of Object.entries(options ?? {})) {
-    if (!(name in DEFAULTS)) throw new TypeError(`Unknown http option ${name}`);
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`http.${name} must be a finite number >= 0`);
     settings[name as keyof HttpSettings] = value;
@@ -30,6 +34,7 @@ export function httpSettings(options: HttpOptions | undefined): HttpSettings {
   if (settings.maxAttempts < 1 || !Number.isInteger(settings.maxAttempts)) throw new TypeError('http.maxAttempts must be an integer >= 1');
   if (settings.maxAgents < 1 || !Number.isInteger(settings.maxAgents)) throw new TypeError('http.maxAgents must be an integer >= 1');
   if (settings.maxResponseBytes < 1) throw new TypeError('http.maxResponseBytes must be >= 1');
+  if (settings.requestTimeoutMs < 1) throw new TypeError('http.requestTimeoutMs must be >= 1');
   return settings;
 }
 
@@ -77,7 +82,7 @@ export class AgentPool {
     try {
       secureContext = createSecureContext(this.#ca === undefined ? tls : { ...tls, ca: [...this.#ca] });
     } catch (cause) {
-      throw new ConfidentialClientError('invalid_certificate', 'The TLS credentials could not be loaded', { cause });
+      throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', 'The TLS credentials could not be loaded', { cause: safeCause(cause) });
     }
     this.#contextsBuilt++;
     return new Agent({
@@ -89,7 +94,7 @@ export class AgentPool {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ConfidentialClientError('client_closed', 'The client has been closed');
+    if (this.#closed) throw new CertboundClientError('ERR_CLIENT_CLOSED', 'The client has been closed');
   }
 
   /** The agent for requests without a client certificate. */
@@ -109,7 +114,7 @@ export class AgentPool {
       return existing;
     }
     const material = tlsMaterialOf(certificate);
-    if (material === undefined) throw new ConfidentialClientError('cert_without_private_key', `Certificate ${certificate.thumbprint} has no private key loaded`);
+    if (material === undefined) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `Certificate ${certificate.thumbprint} has no private key loaded`);
     const tls =
       material.kind === 'pem'
         ? { cert: material.cert, key: material.key, ...(material.passphrase === undefined ? {} : { passphrase: material.passphrase }) }
@@ -135,7 +140,17 @@ export class AgentPool {
     const agents = [...this.#byThumbprint.values(), ...(this.#plain === undefined ? [] : [this.#plain])];
     this.#byThumbprint.clear();
     this.#plain = undefined;
-    await Promise.allSettled(agents.map((agent) => agent.close()));
+    // Requests still running get the request deadline to finish; then their connections are destroyed (undici's
+    // close() alone would wait for a connection attempt that never completes).
+    await Promise.allSettled(
+      agents.map(async (agent) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#settings.requestTimeoutMs)));
+        const outcome = await Promise.race([agent.close().then(() => 'closed' as const), late]);
+        clearTimeout(timer);
+        if (outcome === 'late') await agent.destroy();
+      }),
+    );
   }
 }
 
@@ -195,7 +210,7 @@ function backoff(attempt: number, settings: HttpSettings): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, contentLength: string | string[] | undefined, url: URL): Promise<Buffer> {
-  const tooLarge = () => new ConfidentialClientError('invalid_response', `The response from ${url.host} is larger than ${limit} bytes`);
+  const tooLarge = () => new CertboundClientError('ERR_CLIENT_RESPONSE_INVALID', `The response from ${url.host} is larger than ${limit} bytes`);
   if (typeof contentLength === 'string' && Number(contentLength) > limit) {
     body.destroy();
     throw tooLarge();
@@ -217,39 +232,66 @@ async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, 
 /**
  * Send one request with bounded retries: 429 and 5xx honour `Retry-After` (a delay longer than `retryMaxDelayMs`
  * ends the retries and returns that response), connection failures back off exponentially with jitter.
+ *
+ * `requestTimeoutMs` bounds the whole exchange, every attempt and wait included: undici's timeouts bound each phase
+ * and the gap between body chunks, so a server trickling one byte at a time would otherwise never be cut off.
  */
 export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, settings: HttpSettings, now: () => number): Promise<HttpResponse> {
-  for (let attempt = 1; ; attempt++) {
-    let status: number;
-    let headers: Record<string, string | string[] | undefined>;
-    let body: Buffer;
-    try {
-      const response = await request(http.url, {
-        method: http.method,
-        headers: http.headers,
-        ...(http.body === undefined ? {} : { body: http.body }),
-        dispatcher,
-      });
-      status = response.statusCode;
-      headers = response.headers;
-      body = await readCapped(response.body, settings.maxResponseBytes, headers['content-length'], http.url);
-    } catch (cause) {
-      if (cause instanceof ConfidentialClientError) throw cause;
-      const code = errorCode(cause);
-      if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
-        await sleep(backoff(attempt, settings));
-        continue;
+  const deadline = performance.now() + settings.requestTimeoutMs;
+  const controller = new AbortController();
+  // undici does not give up a connection attempt on abort: the deadline settles the exchange itself, then aborts.
+  let timeoutError: CertboundClientError | undefined;
+  let expire: (error: Error) => void = () => undefined;
+  const expired = new Promise<never>((_resolve, reject) => (expire = reject));
+  expired.catch(() => undefined);
+  const timer = setTimeout(() => {
+    timeoutError = new CertboundClientError('ERR_CLIENT_TIMEOUT', `Request to ${http.url.host} did not complete within ${settings.requestTimeoutMs} ms`);
+    expire(timeoutError);
+    controller.abort();
+  }, settings.requestTimeoutMs);
+  // A wait that would end past the deadline is not started: the last answer (or failure) stands instead.
+  const fitsBeforeDeadline = (delay: number) => performance.now() + delay < deadline;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      let status: number;
+      let headers: Record<string, string | string[] | undefined>;
+      let body: Buffer;
+      try {
+        const sent = request(http.url, {
+          method: http.method,
+          headers: http.headers,
+          ...(http.body === undefined ? {} : { body: http.body }),
+          dispatcher,
+          signal: controller.signal,
+        });
+        const response = await Promise.race([sent, expired]);
+        status = response.statusCode;
+        headers = response.headers;
+        body = await Promise.race([readCapped(response.body, settings.maxResponseBytes, headers['content-length'], http.url), expired]);
+      } catch (cause) {
+        if (timeoutError !== undefined) throw timeoutError;
+        if (cause instanceof CertboundClientError) throw cause;
+        const code = errorCode(cause);
+        if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
+          const delay = backoff(attempt, settings);
+          if (fitsBeforeDeadline(delay)) {
+            await sleep(delay);
+            continue;
+          }
+        }
+        throw new CertboundClientError('ERR_CLIENT_NETWORK', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
       }
-      throw new ConfidentialClientError('network_error', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
-    }
-    if ((status === 429 || status >= 500) && attempt < settings.maxAttempts) {
-      const retryAfter = parseRetryAfter(headers['retry-after'], now());
-      const delay = retryAfter ?? backoff(attempt, settings);
-      if (delay <= settings.retryMaxDelayMs) {
-        await sleep(delay);
-        continue;
+      if ((status === 429 || status >= 500) && attempt < settings.maxAttempts) {
+        const retryAfter = parseRetryAfter(headers['retry-after'], now());
+        const delay = retryAfter ?? backoff(attempt, settings);
+        if (delay <= settings.retryMaxDelayMs && fitsBeforeDeadline(delay)) {
+          await sleep(delay);
+          continue;
+        }
       }
+      return { status, headers, body, attempts: attempt };
     }
-    return { status, headers, body, attempts: attempt };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { tlsMaterialOf, type BindingCertificate } from '../binding-certificate.js';
-import { ConfidentialClientError } from '../errors.js';
+import { CertboundClientError } from '../errors.js';
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -20,7 +20,7 @@ function algorithmFor(key: KeyObject): string {
     case 'ed25519':
       return 'EdDSA';
   }
-  throw new ConfidentialClientError('invalid_certificate', `The key type of the certificate cannot sign a client assertion`);
+  throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_INVALID', `The key type of the certificate cannot sign a client assertion`);
 }
 
 /**
@@ -34,10 +34,10 @@ export async function signClientAssertion(
   options: { clientId: string; audience: string; sendX5C: boolean; now: number },
 ): Promise<string> {
   const material = tlsMaterialOf(certificate);
-  if (material === undefined) throw new ConfidentialClientError('cert_without_private_key', `Certificate ${certificate.thumbprint} has no private key loaded`);
+  if (material === undefined) throw new CertboundClientError('ERR_CLIENT_CERTIFICATE_WITHOUT_KEY', `Certificate ${certificate.thumbprint} has no private key loaded`);
   if (material.kind !== 'pem') {
-    throw new ConfidentialClientError(
-      'invalid_certificate',
+    throw new CertboundClientError(
+      'ERR_CLIENT_CERTIFICATE_INVALID',
       'A PFX credential can authenticate over mTLS only (Node.js cannot export its key to sign an assertion); use PEM or mtlsProofOfPossession',
     );
   }

@@ -1,4 +1,4 @@
-/** The client-credentials request bodies of PROTOCOL.md §4–6 (pure: no I/O, testable alone). */
+/** The client-credentials request bodies of docs/protocol.md §4–6 (pure: no I/O, testable alone). */
 
 /** @see RFC 7523 §2.2 — assertion signed by the client, sent without a client certificate. */
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
