@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevPki, writeDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config.js';
+import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config/config.js';
 
 const JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256' };
 

@@ -2,7 +2,7 @@
 // certificate source wired through the verifier (SECURITY 7 as seen from core), and requireScopes / requireRoles.
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireRoles, requireScopes } from '../src/errors.js';
+import { requireRoles, requireScopes } from '../src/http/failure.js';
 import type { VerifierEvent, VerifySuccess } from '../src/types.js';
 import { NOW, bearer, claimsAt, createTestKey, requestWith, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
 

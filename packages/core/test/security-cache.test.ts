@@ -3,7 +3,7 @@
 // A hit is recognisable from outside: it returns the very same (frozen) claims object as the first verification.
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { Verifier, VerifyResult, VerifySuccess } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, claimsAt, createTestKey, signToken, verifierWith, type TestKey } from './helpers/tokens.js';

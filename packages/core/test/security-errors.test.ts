@@ -1,7 +1,7 @@
 // SECURITY.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
 // fixed texts in the allowed charset; challenges never reflect request data.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_TABLE, failure } from '../src/errors.js';
+import { ERROR_TABLE, failure } from '../src/http/failure.js';
 import type { ErrorCode, VerifyFailure } from '../src/types.js';
 import { b64url, bearer, claimsAt, createTestKey, requestWith, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
 

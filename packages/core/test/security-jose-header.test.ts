@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { exportJWK, exportSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { VerifyResult } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { Verifier, VerifierOptions, VerifyResult } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, b64url, claimsAt, createTestKey, headerFor, signToken, type TestKey } from './helpers/tokens.js';

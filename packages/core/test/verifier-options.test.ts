@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { VerifierOptions } from '../src/types.js';
 import { AUDIENCE, ISSUER, createTestKey, jwksOf, type TestKey } from './helpers/tokens.js';
 

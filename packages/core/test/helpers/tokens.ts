@@ -2,7 +2,7 @@
 // compact-JWS signer (node:crypto) for the hand-crafted hostile tokens jose refuses to produce.
 import { KeyObject, constants, sign as cryptoSign } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { createVerifier } from '../../src/verifier.js';
+import { createVerifier } from '../../src/verify/verifier.js';
 import type { Jwk, JwsAlgorithm, VerifierOptions } from '../../src/types.js';
 
 export const ISSUER = 'https://issuer.certbound.test/tenant/v2.0';
