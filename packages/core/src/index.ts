@@ -1,12 +1,17 @@
-// Public entry point of @certbound/core: re-exports only.
+// @certbound/core — the application API. Adapter plumbing lives in `@certbound/core/adapter`.
 export type * from './types.js';
 export { createVerifier } from './verify/verifier.js';
-export { resolveVerifier } from './verify/resolve-verifier.js';
-export type { ResolvedVerifier } from './verify/resolve-verifier.js';
-export { createTlsCertificateSource, readTlsThumbprint } from './certificates/tls.js';
-export { createHeaderCertificateSource } from './certificates/header.js';
-export { thumbprintOfDer, thumbprintFromHex } from './binding/thumbprint.js';
-export { ERROR_TABLE, failure, requireScopes, requireRoles } from './http/failure.js';
+export { staticKeys } from './keys/static-keys.js';
+export type { StaticKeys } from './keys/static-keys.js';
+export { remoteKeys } from './keys/remote-keys.js';
+export type { RemoteKeys, RemoteKeysOptions } from './keys/remote-keys.js';
+export type { KeyFailure, KeySource, KeyStore, KeyStoreContext, VerificationKey } from './keys/key-store.js';
+export { tlsSource } from './certificates/tls.js';
+export { headerSource } from './certificates/header.js';
+export type { HeaderCertificateSource } from './certificates/header.js';
+export { ERROR_TABLE } from './http/failure.js';
+export type { ErrorTableRow } from './http/failure.js';
+export { CertboundError, ConfigurationError } from './errors.js';
+export type { CertboundErrorCode } from './errors.js';
 export { loadConfig, parseConfig, verifierOptionsFromConfig } from './config/config.js';
-export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, ParseConfigOptions } from './config/config.js';
-export { requestInputOf } from './http/request-input.js';
+export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, CertificateSourceConfig, ParseConfigOptions } from './config/config.js';

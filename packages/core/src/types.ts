@@ -3,6 +3,7 @@
  * extend it, but do not rename or repurpose what is here.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { KeySource } from './keys/key-store.js';
 
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
@@ -16,24 +17,22 @@ export type BindingPolicy =
   /** Accept, and emit an event saying what `required` would have done. For rollout only; never the default. */
   | 'report-only';
 
-/** Forwarded-certificate header formats (CONFIG.md `certificateSource.format`). */
+/** Forwarded-certificate header formats (docs/configuration.md `certificateSource.format`; packages/core/PROXIES.md). */
 export type HeaderCertificateFormat = 'rfc9440' | 'xfcc' | 'nginx' | 'aws-alb' | 'azure-arr' | 'traefik' | 'base64-der';
 
-/** Where the request's client certificate comes from. */
-export type CertificateSourceOptions =
-  | { type: 'tls' }
-  | {
-      type: 'header';
-      format: HeaderCertificateFormat;
-      /** Header name (lower-case or not); each format has a default. */
-      header?: string;
-      /** CIDRs of the proxies allowed to send the header. Required, no default. */
-      trustedProxies: string[];
-      /** Header carrying a hex SHA-256 fingerprint (hash-only sources, or cross-check when both arrive). */
-      hashHeader?: string;
-      /** Largest header value accepted, in bytes. Default 16384. */
-      maxHeaderBytes?: number;
-    };
+/** Options of `headerSource()`: a client certificate forwarded by a TLS-terminating proxy. */
+export interface HeaderSourceOptions {
+  /** How the proxy encodes the certificate. */
+  format: HeaderCertificateFormat;
+  /** Header name (lower-case or not). Default: the format's own (see PROXIES.md). */
+  header?: string;
+  /** CIDRs of the proxies allowed to send the header. Required, no default. */
+  trustedProxies: readonly string[];
+  /** Header carrying a hex SHA-256 fingerprint (hash-only sources, or cross-check when both arrive). Default none. */
+  hashHeader?: string;
+  /** Largest header value accepted, in bytes. Default 16384. */
+  maxHeaderBytes?: number;
+}
 
 /** A JSON Web Key as found in a JWKS. */
 export interface Jwk {
@@ -49,19 +48,6 @@ export interface Jwk {
   [member: string]: unknown;
 }
 
-export interface RemoteJwksOptions {
-  /** Request timeout in milliseconds. Default 5000. */
-  timeoutMs?: number;
-  /** How long fetched keys are trusted before a refetch, in milliseconds. Default 600000 (10 minutes). */
-  cacheMaxAgeMs?: number;
-  /** At most one refetch for an unknown `kid` per this many milliseconds. Default 30000. */
-  cooldownMs?: number;
-  /** Largest JWKS response accepted, in bytes. Default 65536. */
-  maxResponseBytes?: number;
-  /** PEM CA certificate(s) trusted for the JWKS host (private authorities). */
-  ca?: string | string[];
-}
-
 export interface VerifierOptions {
   /** Accepted `iss`: exact string, list, or a template containing `{tenantid}` matched against the token's `tid`. */
   issuer: string | string[];
@@ -69,11 +55,8 @@ export interface VerifierOptions {
   audience: string | string[];
   /** The allow-list of JWS algorithms. Required. */
   algorithms: JwsAlgorithm[];
-  /** Static JWKS. Exactly one of `jwks` and `jwksUri`. */
-  jwks?: { keys: Jwk[] };
-  /** Remote JWKS (https). Exactly one of `jwks` and `jwksUri`. */
-  jwksUri?: string;
-  jwksOptions?: RemoteJwksOptions;
+  /** Where the verification keys come from: `remoteKeys({ uri })` or `staticKeys(jwks)`. Required. */
+  keys: KeySource;
   /** Allowed JOSE `typ` values, compared case-insensitively. Default ["at+jwt", "application/at+jwt"]. */
   tokenTypes?: string[];
   /** Leeway for `exp`/`nbf`/`iat`, in seconds. Default 30. */
@@ -86,8 +69,11 @@ export interface VerifierOptions {
   binding?: BindingPolicy;
   /** Accepted Authorization schemes, case-insensitive. Default ["Bearer", "mtls_pop"]. */
   schemes?: string[];
-  /** Default `{ type: "tls" }`. */
-  certificateSource?: CertificateSourceOptions;
+  /**
+   * Where the request's client certificate comes from: `tlsSource()` (the connection's own, the default) or
+   * `headerSource({ format, trustedProxies })` (forwarded by a TLS-terminating proxy).
+   */
+  certificateSource?: CertificateSource;
   /** Longest accepted token in characters. Default 8192. */
   maxTokenLength?: number;
   /**
@@ -241,5 +227,5 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
-export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>> &
-  Pick<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>;
+/** The options a verifier runs with: every default applied, frozen. */
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm'>> & Pick<VerifierOptions, 'onEvent' | 'realm'>;

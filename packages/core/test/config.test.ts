@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createDevPki, writeDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config/config.js';
+import { ConfigurationError } from '../src/errors.js';
 
 const JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256' };
 
@@ -168,8 +169,11 @@ describe('CONFIG.md: unknown fields and wrong types are refused naming the field
     });
   }
 
-  it('refuses with a TypeError for wrong types', () => {
-    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(TypeError);
+  it('refuses with a ConfigurationError carrying the field', () => {
+    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(ConfigurationError);
+    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'issuer' }));
+    const proxies = { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32', '10.0.0.0/40'] };
+    expect(() => parseConfig({ ...base(), certificateSource: proxies }, dir)).toThrow(expect.objectContaining({ field: 'certificateSource.trustedProxies[1]' }));
   });
 });
 
@@ -194,24 +198,28 @@ describe('CONFIG.md → verifier options', () => {
       },
       dir,
     );
-    expect(verifierOptionsFromConfig(config)).toEqual({
+    const options = verifierOptionsFromConfig(config);
+    const { keys, certificateSource, ...plain } = options;
+    expect(plain).toEqual({
       issuer: 'https://issuer.test',
       audience: 'api://test',
       algorithms: ['ES256'],
-      jwksUri: 'https://issuer.test/keys',
-      jwksOptions: { ca: pki.ca.cert },
       tokenTypes: ['JWT'],
       clockToleranceSeconds: 5,
       binding: 'if-present',
       schemes: ['mtls_pop'],
-      certificateSource: { type: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.0/8'] },
       requiredClaims: ['tid'],
       maxTokenLength: 4096,
       realm: 'api',
     });
+    // The file's key and certificate fields become the values an application builds with the constructors.
+    expect(keys).toMatchObject({ kind: 'remote', uri: 'https://issuer.test/keys', ca: [pki.ca.cert] });
+    expect(certificateSource).toMatchObject({ type: 'header', format: 'rfc9440', header: 'client-cert', trustedProxies: ['10.0.0.0/8'] });
   });
 
   it('passes a static JWKS through and leaves defaults to the verifier', () => {
-    expect(verifierOptionsFromConfig(parseConfig(base(), dir))).toEqual({ issuer: 'https://issuer.test', audience: 'api://test', algorithms: ['ES256'], jwks: { keys: [JWK] } });
+    const { keys, ...plain } = verifierOptionsFromConfig(parseConfig(base(), dir));
+    expect(plain).toEqual({ issuer: 'https://issuer.test', audience: 'api://test', algorithms: ['ES256'] });
+    expect(keys).toMatchObject({ kind: 'static', jwks: { keys: [JWK] } });
   });
 });

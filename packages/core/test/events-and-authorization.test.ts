@@ -1,9 +1,11 @@
 // Events (one per decision, never from unverified data, onEvent exceptions swallowed), the forwarded-header
 // certificate source wired through the verifier (SECURITY 7 as seen from core), and requireScopes / requireRoles.
+import { ConfigurationError } from '../src/errors.js';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireRoles, requireScopes } from '../src/http/failure.js';
 import type { VerifierEvent, VerifySuccess } from '../src/types.js';
+import { headerSource } from '../src/index.js';
 import { NOW, bearer, claimsAt, createTestKey, requestWith, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
 
 let key: TestKey;
@@ -72,7 +74,7 @@ describe('events', () => {
 });
 
 describe('SECURITY 7 (as wired by the verifier): forwarded certificate headers', () => {
-  const proxied = { type: 'header' as const, format: 'rfc9440' as const, trustedProxies: ['127.0.0.1/32'] };
+  const proxied = headerSource({ format: 'rfc9440', trustedProxies: ['127.0.0.1/32'] });
 
   function clientCert(certificate: IssuedCertificate): [string, string] {
     return ['Client-Cert', `:${certificate.der.toString('base64')}:`];
@@ -162,7 +164,7 @@ describe('requireScopes and requireRoles', () => {
 
   it('throws TypeError for invalid required lists (a programming error, not client input)', async () => {
     const { verifier, success } = await verified({ scp: 'a' });
-    expect(() => requireScopes(verifier, success, ['a"b'])).toThrow(TypeError);
-    expect(() => requireRoles(verifier, success, 'Admin' as never)).toThrow(TypeError);
+    expect(() => requireScopes(verifier, success, ['a"b'])).toThrow(ConfigurationError);
+    expect(() => requireRoles(verifier, success, 'Admin' as never)).toThrow(ConfigurationError);
   });
 });

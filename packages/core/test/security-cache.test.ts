@@ -7,6 +7,7 @@ import { createVerifier } from '../src/verify/verifier.js';
 import type { Verifier, VerifyResult, VerifySuccess } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, claimsAt, createTestKey, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
+import { remoteKeys } from '../src/index.js';
 
 let pki: DevPki;
 let a: IssuedCertificate;
@@ -173,8 +174,7 @@ describe('SECURITY 10: keys leaving the JWKS', () => {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ['RS256'],
-      jwksUri: server.url,
-      jwksOptions: { ca: pki.ca.cert, cacheMaxAgeMs: 60_000, cooldownMs: 10_000 },
+      keys: remoteKeys({ uri: server.url, ca: pki.ca.cert, cacheMaxAgeMs: 60_000, cooldownMs: 10_000 }),
       currentTime: testClock(),
       binding: 'if-present',
     });

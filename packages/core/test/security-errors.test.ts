@@ -1,5 +1,6 @@
 // SECURITY.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
 // fixed texts in the allowed charset; challenges never reflect request data.
+import { ConfigurationError } from '../src/errors.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE, failure } from '../src/http/failure.js';
 import type { ErrorCode, VerifyFailure } from '../src/types.js';
@@ -100,10 +101,10 @@ describe('SECURITY 9: the error table', () => {
   });
 
   it('SECURITY 9: failure() refuses unsafe inputs from the caller with a TypeError', () => {
-    expect(() => failure('ERR_NOPE' as ErrorCode)).toThrow(TypeError);
-    expect(() => failure('ERR_TOKEN_EXPIRED', { realm: 'a"\r\nx' })).toThrow(TypeError);
-    expect(() => failure('ERR_INSUFFICIENT_SCOPE', { scope: 'a"b' })).toThrow(TypeError);
-    expect(() => failure('ERR_TOKEN_EXPIRED', { schemes: ['Bearer x'] })).toThrow(TypeError);
+    expect(() => failure('ERR_NOPE' as ErrorCode)).toThrow(ConfigurationError);
+    expect(() => failure('ERR_TOKEN_EXPIRED', { realm: 'a"\r\nx' })).toThrow(ConfigurationError);
+    expect(() => failure('ERR_INSUFFICIENT_SCOPE', { scope: 'a"b' })).toThrow(ConfigurationError);
+    expect(() => failure('ERR_TOKEN_EXPIRED', { schemes: ['Bearer x'] })).toThrow(ConfigurationError);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { resolveVerifier } from '@certbound/core';
+import { resolveVerifier } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 import { remember, requestInput } from './lib/verifier.js';

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { failure, requireRoles as coreRequireRoles, requireScopes as coreRequireScopes } from '@certbound/core';
+import { ConfigurationError } from '@certbound/core';
+import { failure, requireRoles as coreRequireRoles, requireScopes as coreRequireScopes } from '@certbound/core/adapter';
 import type { Verifier, VerifyFailure, VerifySuccess } from '@certbound/core';
 import type { CertboundHook } from './plugin.js';
 import { refuse } from './lib/refuse.js';
@@ -9,7 +10,7 @@ type Check = (verifier: Verifier, success: VerifySuccess, required: readonly str
 
 function guard(name: string, check: Check, required: string[]): CertboundHook {
   if (required.length === 0 || required.some((entry) => typeof entry !== 'string' || entry.length === 0 || entry.includes(' '))) {
-    throw new TypeError(`${name}() needs at least one name, each a non-empty string without spaces`);
+    throw new ConfigurationError(name, `${name}() needs at least one name, each a non-empty string without spaces`);
   }
   const list = [...required];
   // Let core judge the characters now (RFC 6750 §3 scope syntax), so a bad name fails at startup, not per request.

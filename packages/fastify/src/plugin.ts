@@ -1,7 +1,7 @@
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { resolveVerifier } from '@certbound/core';
-import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { resolveVerifier } from '@certbound/core/adapter';
+import { ConfigurationError, type Verifier, type VerifierOptions, type VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 import { remember, requestInput } from './lib/verifier.js';
 
@@ -22,7 +22,7 @@ declare module 'fastify' {
 }
 
 export interface CertboundPluginOptions {
-  /** Verifier options (validated at registration: a TypeError at startup), or a verifier from `createVerifier`. */
+  /** Verifier options (validated at registration: a ConfigurationError at startup), or a verifier from `createVerifier`. */
   verifier: VerifierOptions | Verifier;
   /**
    * Add the hook to every route of the registering context (`onRequest`). Default true. With false, guard routes
@@ -32,10 +32,10 @@ export interface CertboundPluginOptions {
 }
 
 async function certboundPlugin(fastify: FastifyInstance, options: CertboundPluginOptions): Promise<void> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('@certbound/fastify: options are required');
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', '@certbound/fastify: options are required');
   const { verifier, owned } = resolveVerifier(options.verifier, '@certbound/fastify option "verifier"');
   const global = options.global ?? true;
-  if (typeof global !== 'boolean') throw new TypeError('@certbound/fastify option "global" must be a boolean');
+  if (typeof global !== 'boolean') throw new ConfigurationError('global', '@certbound/fastify option "global" must be a boolean');
 
   async function certbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const result = await verifier.verifyRequest(requestInput(request.raw));

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { parseConfig, type CertboundConfig } from '@certbound/core';
+import { readConfigDocument } from '@certbound/core/adapter';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
 
 /** The gateway's own settings: the optional `"gateway"` member of the CONFIG.md file (an extension of the format). */
@@ -39,20 +38,8 @@ export function parseGatewayConfig(json: unknown, baseDir: string): GatewayConfi
   return config;
 }
 
-/** Read and validate the CONFIG.md file at `path` (what `--config` and `CERTBOUND_CONFIG` name). */
+/** Read and validate the configuration file at `path` (what `--config` and `CERTBOUND_CONFIG` name). */
 export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
-  const file = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new Error(`certbound config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new TypeError(`certbound config: ${file} is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  return parseGatewayConfig(json, dirname(file));
+  const { document, baseDir } = await readConfigDocument(path);
+  return parseGatewayConfig(document, baseDir);
 }

@@ -77,7 +77,6 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const verifier = createVerifier({
     ...base,
     ...options.verifierOptions,
-    certificateSource: source,
     onEvent(event: VerifierEvent) {
       if (event.type === 'untrusted-proxy-header') {
         metrics.countUntrustedHeader();

@@ -74,6 +74,9 @@ export function bindingProblem(binding: TokenBinding, thumbprint: string | null)
   return thumbprintMatches(binding, thumbprint) ? null : 'ERR_BINDING_MISMATCH';
 }
 
+/** Every binding policy: the one list (options and config files are checked against it). */
+export const BINDING_POLICIES: readonly BindingPolicy[] = Object.freeze(['required', 'if-present', 'report-only']);
+
 export type BindingDecision = { refuse: ErrorCode } | { report: ErrorCode } | null;
 
 export function decideBinding(policy: BindingPolicy, problem: ErrorCode | null): BindingDecision {

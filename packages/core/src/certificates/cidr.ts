@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors.js';
 /**
  * Trusted-proxy matching: a list of CIDRs compiled once at startup, then one cheap test per request.
  *
@@ -161,14 +162,14 @@ function describe(entry: unknown): string {
 
 /**
  * Parse one CIDR (`10.0.0.0/8`, `2001:db8::/32`, `::ffff:10.0.0.0/104`) or bare address (= /32 or /128).
- * Throws TypeError naming `field` when the entry is malformed or has bits set beyond its prefix.
+ * Throws a ConfigurationError naming `field` when the entry is malformed or has bits set beyond its prefix.
  */
 export function parseCidr(entry: unknown, field: string): CompiledRange {
-  if (typeof entry !== 'string') throw new TypeError(`${field} must be a string CIDR, got ${describe(entry)}`);
+  if (typeof entry !== 'string') invalidOption(field, `must be a string CIDR, got ${describe(entry)}`);
   const slash = entry.indexOf('/');
   const addressText = slash < 0 ? entry : entry.slice(0, slash);
   const address = parseAddress(addressText, false);
-  if (address === null) throw new TypeError(`${field} is not an IPv4 or IPv6 CIDR: ${describe(entry)}`);
+  if (address === null) invalidOption(field, `is not an IPv4 or IPv6 CIDR: ${describe(entry)}`);
   const isV4 = addressText.indexOf(':') < 0;
   const maxPrefix = isV4 ? 32 : 128;
   let prefix = maxPrefix;
@@ -177,26 +178,26 @@ export function parseCidr(entry: unknown, field: string): CompiledRange {
     let valid = prefixText.length > 0 && prefixText.length <= 3 && !(prefixText.length > 1 && prefixText.startsWith('0'));
     for (let i = 0; valid && i < prefixText.length; i++) valid = isDigit(prefixText.charCodeAt(i));
     prefix = valid ? Number(prefixText) : -1;
-    if (prefix < 0 || prefix > maxPrefix) throw new TypeError(`${field} has an invalid prefix length (0-${maxPrefix}): ${describe(entry)}`);
+    if (prefix < 0 || prefix > maxPrefix) invalidOption(field, `has an invalid prefix length (0-${maxPrefix}): ${describe(entry)}`);
   }
   // IPv4 ranges live inside ::ffff:0:0/96.
   const fullPrefix = isV4 ? prefix + 96 : prefix;
   const mask: AddressWords = [maskWord(fullPrefix, 0), maskWord(fullPrefix, 1), maskWord(fullPrefix, 2), maskWord(fullPrefix, 3)];
   for (let k = 0; k < 4; k++) {
     if ((address[k]! & ~mask[k]!) !== 0) {
-      throw new TypeError(`${field} has address bits set beyond its /${prefix} prefix (did you mean a single address?): ${describe(entry)}`);
+      invalidOption(field, `has address bits set beyond its /${prefix} prefix (did you mean a single address?): ${describe(entry)}`);
     }
   }
   return { network: address, mask };
 }
 
 /**
- * Compile a trusted-proxy list. Throws TypeError naming the field for a missing, empty or malformed list.
+ * Compile a trusted-proxy list. Throws a ConfigurationError naming the field for a missing, empty or malformed list.
  * @param field the option path used in messages, e.g. `certificateSource.trustedProxies`
  */
 export function compileTrustedProxies(entries: unknown, field: string): TrustedProxyList {
-  if (!Array.isArray(entries)) throw new TypeError(`${field} must be an array of CIDR strings`);
-  if (entries.length === 0) throw new TypeError(`${field} must list at least one CIDR (an empty list would never honour the header)`);
+  if (!Array.isArray(entries)) invalidOption(field, `must be an array of CIDR strings`);
+  if (entries.length === 0) invalidOption(field, `must list at least one CIDR (an empty list would never honour the header)`);
   const ranges = entries.map((entry: unknown, index) => parseCidr(entry, `${field}[${index}]`));
   return {
     size: ranges.length,

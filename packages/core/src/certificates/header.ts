@@ -1,4 +1,5 @@
-import type { CertificateLookup, CertificateSource, CertificateSourceOptions, HeaderCertificateFormat, RequestInput } from '../types.js';
+import type { CertificateLookup, CertificateSource, HeaderCertificateFormat, HeaderSourceOptions, RequestInput } from '../types.js';
+import { invalidOption } from '../errors.js';
 import { thumbprintOfCertificateDer } from './der.js';
 import { thumbprintFromHex } from '../binding/thumbprint.js';
 import { compileTrustedProxies } from './cidr.js';
@@ -12,9 +13,18 @@ import { rfc9440Format } from './formats/rfc9440.js';
 import { traefikFormat } from './formats/traefik.js';
 import { xfccFormat } from './formats/xfcc.js';
 
-export type HeaderCertificateSourceOptions = Extract<CertificateSourceOptions, { type: 'header' }>;
+/** A header source, with the settings it was built from (for logs and startup messages). */
+export interface HeaderCertificateSource extends CertificateSource {
+  readonly type: 'header';
+  readonly format: HeaderCertificateFormat;
+  /** The header read (lower case): the option, else the format's default. */
+  readonly header: string;
+  readonly hashHeader: string | undefined;
+  readonly trustedProxies: readonly string[];
+}
 
-const FORMATS: Readonly<Record<HeaderCertificateFormat, ForwardedCertificateFormat>> = {
+/** Every forwarded-certificate format, by its `format` name: the one list (config files are checked against it). */
+export const HEADER_FORMATS: Readonly<Record<HeaderCertificateFormat, ForwardedCertificateFormat>> = Object.freeze({
   rfc9440: rfc9440Format,
   xfcc: xfccFormat,
   nginx: nginxFormat,
@@ -22,7 +32,7 @@ const FORMATS: Readonly<Record<HeaderCertificateFormat, ForwardedCertificateForm
   'azure-arr': azureArrFormat,
   traefik: traefikFormat,
   'base64-der': base64DerFormat,
-};
+});
 
 /** Default for `maxHeaderBytes`: room for an RSA-4096 leaf as URL-encoded PEM, far below Node's 16 KiB header limit. */
 const DEFAULT_MAX_HEADER_BYTES = 16_384;
@@ -32,7 +42,7 @@ const LIMIT_MAX_HEADER_BYTES = 1_048_576;
 const CACHE_ENTRIES = 64;
 
 const FIELD = 'certificateSource';
-const KNOWN_OPTIONS = new Set(['type', 'format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']);
+const KNOWN_OPTIONS = new Set(['format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']);
 // RFC 9110 §5.1 field-name = token
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
 // Anything but HTAB and visible ASCII/space: NUL, CR, LF, other controls, DEL, obs-text.
@@ -67,7 +77,7 @@ function describe(value: unknown): string {
 
 function headerName(value: unknown, field: string): string {
   if (typeof value !== 'string' || !TOKEN.test(value)) {
-    throw new TypeError(`${FIELD}.${field} must be an HTTP header name (RFC 9110 token, at most 128 characters), got ${describe(value)}`);
+    invalidOption(`${FIELD}.${field}`, `must be an HTTP header name (RFC 9110 token, at most 128 characters), got ${describe(value)}`);
   }
   return value.toLowerCase();
 }
@@ -99,8 +109,8 @@ function readHeader(input: RequestInput, name: string): HeaderRead {
 }
 
 function resolveFormat(value: unknown): ForwardedCertificateFormat {
-  if (typeof value === 'string' && Object.hasOwn(FORMATS, value)) return FORMATS[value as HeaderCertificateFormat];
-  throw new TypeError(`${FIELD}.format must be one of ${Object.keys(FORMATS).map((f) => `"${f}"`).join(', ')}, got ${describe(value)}`);
+  if (typeof value === 'string' && Object.hasOwn(HEADER_FORMATS, value)) return HEADER_FORMATS[value as HeaderCertificateFormat];
+  return invalidOption(`${FIELD}.format`, `must be one of ${Object.keys(HEADER_FORMATS).map((f) => `"${f}"`).join(', ')}, got ${describe(value)}`);
 }
 
 function peerAddress(input: RequestInput): string | undefined {
@@ -139,26 +149,30 @@ function screen(value: string, maxBytes: number): string | null | false {
  * lookup says `ignoredUntrustedHeader: true`. From a trusted proxy the header alone decides: the socket's
  * certificate, if any, is the proxy's own.
  *
- * Options are validated here; a TypeError names the offending field. `lookup` never throws.
- * @see SECURITY.md rule 7; PROTOCOL.md §7; RFC 8705 §3
+ * Options are validated here; a ConfigurationError names the offending field. `lookup` never throws.
+ * @example
+ * ```ts
+ * // nginx terminates mTLS on 10.0.0.5 and forwards `$ssl_client_escaped_cert` in X-SSL-Client-Cert
+ * const certificateSource = headerSource({ format: 'nginx', trustedProxies: ['10.0.0.5/32'] });
+ * ```
+ * @see docs/security.md rule 7; docs/protocol.md §7; RFC 8705 §3
  */
-export function createHeaderCertificateSource(options: HeaderCertificateSourceOptions): CertificateSource {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${FIELD} must be an object`);
+export function headerSource(options: HeaderSourceOptions): HeaderCertificateSource {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) invalidOption(FIELD, 'must be an object { format, trustedProxies, ... }');
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${FIELD}.${key} is not a known option for header sources`);
+    if (!KNOWN_OPTIONS.has(key)) invalidOption(`${FIELD}.${key}`, 'is not a known option for header sources');
   }
-  if (options.type !== 'header') throw new TypeError(`${FIELD}.type must be "header" for a header source, got ${describe(options.type)}`);
   const format = resolveFormat(options.format);
   if ((options as { trustedProxies?: unknown }).trustedProxies === undefined) {
-    throw new TypeError(`${FIELD}.trustedProxies is required for header sources (CIDRs of the proxies allowed to send the header; there is no default)`);
+    invalidOption(`${FIELD}.trustedProxies`, 'is required for header sources (CIDRs of the proxies allowed to send the header; there is no default)');
   }
   const trusted = compileTrustedProxies(options.trustedProxies, `${FIELD}.trustedProxies`);
   const name = options.header === undefined ? format.defaultHeader : headerName(options.header, 'header');
   const hashName = options.hashHeader === undefined ? undefined : headerName(options.hashHeader, 'hashHeader');
-  if (hashName === name) throw new TypeError(`${FIELD}.hashHeader must differ from ${FIELD}.header`);
+  if (hashName === name) invalidOption(`${FIELD}.hashHeader`, `must differ from ${FIELD}.header`);
   const maxBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > LIMIT_MAX_HEADER_BYTES) {
-    throw new TypeError(`${FIELD}.maxHeaderBytes must be an integer from 1 to ${LIMIT_MAX_HEADER_BYTES}, got ${describe(maxBytes)}`);
+    invalidOption(`${FIELD}.maxHeaderBytes`, `must be an integer from 1 to ${LIMIT_MAX_HEADER_BYTES}, got ${describe(maxBytes)}`);
   }
 
   // Outcome per (certificate value, hash value), least recently used first; outcomes are frozen and shared.
@@ -226,6 +240,10 @@ export function createHeaderCertificateSource(options: HeaderCertificateSourceOp
 
   return {
     type: 'header',
+    format: options.format,
+    header: name,
+    hashHeader: hashName,
+    trustedProxies: Object.freeze([...options.trustedProxies]),
     lookup(input: RequestInput): CertificateLookup {
       try {
         const certificate = readHeader(input, name);

@@ -35,8 +35,16 @@ export function readTlsThumbprint(socket: unknown): string | null {
   return thumbprint;
 }
 
-/** The default certificate source: the client certificate of the request's own TLS connection. */
-export function createTlsCertificateSource(): CertificateSource {
+/**
+ * The default certificate source: the client certificate of the request's own TLS connection (the server
+ * terminates mTLS itself).
+ * @example
+ * ```ts
+ * createVerifier({ issuer, audience, algorithms: ['RS256'], keys, certificateSource: tlsSource() });
+ * ```
+ * @see RFC 8705 §3
+ */
+export function tlsSource(): CertificateSource {
   return {
     type: 'tls',
     lookup(input: RequestInput): CertificateLookup {

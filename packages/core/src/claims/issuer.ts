@@ -1,3 +1,5 @@
+import { invalidOption } from '../errors.js';
+
 /** Placeholder for the tenant in an Entra issuer template (matched case-insensitively in the option). */
 const PLACEHOLDER = /\{tenantid\}/i;
 /**
@@ -43,10 +45,10 @@ export function createIssuerMatcher(issuers: readonly string[]): IssuerMatcher {
   };
 }
 
-/** Throws TypeError unless `issuer` holds at most one `{tenantid}` placeholder. */
+/** Throws a ConfigurationError unless `issuer` holds at most one `{tenantid}` placeholder. */
 export function assertIssuerTemplate(issuer: string, field: string): void {
   const first = issuer.search(PLACEHOLDER);
   if (first >= 0 && PLACEHOLDER.test(issuer.slice(first + '{tenantid}'.length))) {
-    throw new TypeError(`${field} may contain "{tenantid}" at most once`);
+    invalidOption(field, 'may contain "{tenantid}" at most once');
   }
 }

@@ -1,14 +1,25 @@
 /**
- * The one configuration file every protected server reads (CONFIG.md). Its field names are a public contract.
- * `parseConfig` validates a parsed JSON value strictly (unknown fields and wrong types are refused with the field's
- * path in the message) and loads the PEM files it names; `verifierOptionsFromConfig` turns it into verifier options.
+ * The one configuration file every protected server reads (docs/configuration.md). Its field names are a public
+ * contract. `parseConfig` validates a parsed JSON value strictly (unknown fields and wrong types are refused with
+ * the field's path) and loads the PEM files it names; `verifierOptionsFromConfig` maps it onto the same
+ * constructors an application calls (`staticKeys`, `remoteKeys`, `tlsSource`, `headerSource`). Algorithms,
+ * binding policies and proxy formats are checked against core's own lists, never a copy.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { compileTrustedProxies } from '../certificates/cidr.js';
-import type { BindingPolicy, CertificateSourceOptions, HeaderCertificateFormat, Jwk, JwsAlgorithm, VerifierOptions } from '../types.js';
+import type { BindingPolicy, HeaderSourceOptions, Jwk, JwsAlgorithm, VerifierOptions } from '../types.js';
+import { BINDING_POLICIES } from '../binding/binding.js';
+import { headerSource } from '../certificates/header.js';
+import { tlsSource } from '../certificates/tls.js';
+import { ConfigurationError } from '../errors.js';
+import { ALGORITHM_NAMES } from '../jose/algorithms.js';
+import { checkJwksUri, remoteKeys } from '../keys/remote-keys.js';
+import { staticKeys } from '../keys/static-keys.js';
+
+/** The file's `certificateSource`: the TLS connection's own certificate, or `headerSource()`'s options. */
+export type CertificateSourceConfig = { type: 'tls' } | ({ type: 'header' } & HeaderSourceOptions);
 
 /** Where the server listens. */
 export interface CertboundListenConfig {
@@ -33,7 +44,7 @@ export interface CertboundTlsConfig {
   ca?: string;
 }
 
-/** A validated CONFIG.md file, PEM files already read. */
+/** A validated docs/configuration.md file, PEM files already read. */
 export interface CertboundConfig {
   /** Default `{ host: "127.0.0.1", port: 0 }`. */
   listen: CertboundListenConfig;
@@ -59,8 +70,8 @@ export interface CertboundConfig {
   binding?: BindingPolicy;
   /** Accepted Authorization schemes. Default: the verifier's (["Bearer", "mtls_pop"]). */
   schemes?: string[];
-  /** Default: the verifier's (`{ type: "tls" }`). */
-  certificateSource?: CertificateSourceOptions;
+  /** Default `{ type: "tls" }`: the connection's own certificate. */
+  certificateSource?: CertificateSourceConfig;
   /** Claims that must be present besides `exp`, `iss` and `aud` (extension). Default: the verifier's ([]). */
   requiredClaims?: string[];
   /** Longest accepted token in characters (extension). Default: the verifier's (8192). */
@@ -82,9 +93,6 @@ export interface ParseConfigOptions {
   allowFields?: readonly string[];
 }
 
-const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const BINDING_POLICIES: readonly BindingPolicy[] = ['required', 'if-present', 'report-only'];
-const HEADER_FORMATS: readonly HeaderCertificateFormat[] = ['rfc9440', 'xfcc', 'nginx', 'aws-alb', 'azure-arr', 'traefik', 'base64-der'];
 const TOP_LEVEL = new Set([
   'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
   'binding', 'schemes', 'certificateSource', 'requiredScopes', 'requiredRoles', 'requiredClaims', 'maxTokenLength', 'realm',
@@ -105,8 +113,20 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+const PREFIX = 'certbound config: ';
+
 function fail(path: string, expected: string, value: unknown): never {
-  throw new TypeError(`certbound config: ${path} must be ${expected}, got ${describe(value)}`);
+  throw new ConfigurationError(path, `${PREFIX}${path} must be ${expected}, got ${describe(value)}`);
+}
+
+/** Run one of core's own constructors on file values: its ConfigurationError comes back naming the file. */
+function checked<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new ConfigurationError(error.field, `${PREFIX}${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 function isObject(value: unknown): value is Json {
@@ -116,7 +136,8 @@ function isObject(value: unknown): value is Json {
 function object(value: unknown, path: string, known: ReadonlySet<string>): Json {
   if (!isObject(value)) fail(path === '' ? 'the config document' : path, 'an object', value);
   for (const key of Object.keys(value)) {
-    if (!known.has(key)) throw new TypeError(`certbound config: unknown field ${path === '' ? key : `${path}.${key}`}`);
+    const field = path === '' ? key : `${path}.${key}`;
+    if (!known.has(key)) throw new ConfigurationError(field, `${PREFIX}unknown field ${field}`);
   }
   return value;
 }
@@ -167,7 +188,7 @@ function readConfigFile(reference: string, baseDir: string, path: string): strin
     text = bytes.toString('utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`certbound config: ${path}: cannot read ${file} (${reason})`, { cause: error });
+    throw new ConfigurationError(path, `${PREFIX}${path}: cannot read ${file} (${reason})`, { cause: error, code: 'ERR_CONFIG_UNREADABLE' });
   }
   return text;
 }
@@ -181,7 +202,7 @@ function pem(value: unknown, path: string, baseDir: string, kind: 'certificate' 
     if (kind === 'key') createPrivateKey(text);
     else new X509Certificate(text);
   } catch (error) {
-    throw new TypeError(`certbound config: ${path} is not a PEM ${kind === 'key' ? 'private key' : 'certificate'}`, { cause: error });
+    throw new ConfigurationError(path, `${PREFIX}${path} is not a PEM ${kind === 'key' ? 'private key' : 'certificate'}`, { cause: error });
   }
   return text;
 }
@@ -217,7 +238,7 @@ function parseJwks(value: unknown, baseDir: string): { keys: Jwk[] } {
     try {
       jwks = JSON.parse(text);
     } catch (error) {
-      throw new TypeError('certbound config: jwks: the file is not valid JSON', { cause: error });
+      throw new ConfigurationError('jwks', `${PREFIX}jwks: the file is not valid JSON`, { cause: error, code: 'ERR_CONFIG_UNREADABLE' });
     }
   }
   if (!isObject(jwks)) fail('jwks', 'an object { "keys": [...] } or a path to one', jwks);
@@ -231,47 +252,28 @@ function parseJwks(value: unknown, baseDir: string): { keys: Jwk[] } {
 }
 
 function parseJwksUri(value: unknown): string {
-  const text = string(value, 'jwksUri');
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    fail('jwksUri', 'an absolute https URL', value);
-  }
-  // Keys fetched over plain HTTP could be swapped by anyone on the path (SECURITY.md rule 2).
-  if (url.protocol !== 'https:') fail('jwksUri', 'an https URL', value);
-  return text;
+  return checked(() => checkJwksUri(string(value, 'jwksUri'), 'jwksUri'));
 }
 
-function parseCertificateSource(value: unknown): CertificateSourceOptions {
+function parseCertificateSource(value: unknown): CertificateSourceConfig {
   if (!isObject(value)) fail('certificateSource', 'an object', value);
   const type = oneOf(value['type'], 'certificateSource.type', ['tls', 'header'] as const);
   if (type === 'tls') {
     object(value, 'certificateSource', new Set(['type']));
     return { type: 'tls' };
   }
-  const source = object(value, 'certificateSource', new Set(['type', 'format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']));
-  const format = oneOf(source['format'], 'certificateSource.format', HEADER_FORMATS);
-  // @see SECURITY.md rule 7 — no default: a header source trusts nobody until told whom.
-  if (source['trustedProxies'] === undefined) fail('certificateSource.trustedProxies', 'a non-empty array of CIDRs (required for type "header")', undefined);
-  compileTrustedProxies(source['trustedProxies'], 'certbound config: certificateSource.trustedProxies');
-  const result: CertificateSourceOptions = { type: 'header', format, trustedProxies: stringList(source['trustedProxies'], 'certificateSource.trustedProxies', { nonEmpty: true }) };
-  if (source['header'] !== undefined) result.header = headerName(source['header'], 'certificateSource.header');
-  if (source['hashHeader'] !== undefined) result.hashHeader = headerName(source['hashHeader'], 'certificateSource.hashHeader');
-  if (source['maxHeaderBytes'] !== undefined) result.maxHeaderBytes = integer(source['maxHeaderBytes'], 'certificateSource.maxHeaderBytes', 1, 1_048_576);
-  return result;
-}
-
-function headerName(value: unknown, path: string): string {
-  const name = string(value, path);
-  if (!TOKEN.test(name)) fail(path, 'an HTTP header name', value);
-  return name;
+  const { type: _type, ...options } = object(value, 'certificateSource', new Set(['type', 'format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']));
+  // @see docs/security.md rule 7 — no default: a header source trusts nobody until told whom.
+  if (options['trustedProxies'] === undefined) fail('certificateSource.trustedProxies', 'a non-empty array of CIDRs (required for type "header")', undefined);
+  // The source checks the format, the CIDRs, the header names and the size limit: exactly what the verifier will.
+  checked(() => headerSource(options as unknown as HeaderSourceOptions));
+  return { type: 'header', ...(options as unknown as HeaderSourceOptions) };
 }
 
 /**
- * Validate a parsed CONFIG.md document and read the PEM files it names (relative paths are resolved against
- * `baseDir`, the config file's folder). Throws a TypeError (wrong type, unknown field, invalid PEM) or an Error
- * (unreadable file) whose message names the field path, e.g. `certificateSource.trustedProxies`.
+ * Validate a parsed configuration document (docs/configuration.md) and read the PEM files it names (relative paths
+ * resolve against `baseDir`, the config file's folder). Throws a ConfigurationError (wrong type, unknown field,
+ * invalid PEM, unreadable file) whose `field` is the path, e.g. `certificateSource.trustedProxies[1]`.
  */
 export function parseConfig(json: unknown, baseDir: string, options: ParseConfigOptions = {}): CertboundConfig {
   const allowed = new Set([...TOP_LEVEL, ...(options.allowFields ?? [])]);
@@ -287,7 +289,7 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
     listen: parseListen(document['listen']),
     issuer: stringOrList(document['issuer'], 'issuer'),
     audience: stringOrList(document['audience'], 'audience'),
-    algorithms: stringList(document['algorithms'], 'algorithms', { nonEmpty: true }).map((alg, index) => oneOf(alg, `algorithms[${index}]`, JWS_ALGORITHMS)),
+    algorithms: stringList(document['algorithms'], 'algorithms', { nonEmpty: true }).map((alg, index) => oneOf(alg, `algorithms[${index}]`, ALGORITHM_NAMES)),
     requiredScopes: has('requiredScopes') ? stringList(document['requiredScopes'], 'requiredScopes', { nonEmpty: false }) : [],
     requiredRoles: has('requiredRoles') ? stringList(document['requiredRoles'], 'requiredRoles', { nonEmpty: false }) : [],
   };
@@ -317,39 +319,64 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
   return config;
 }
 
-/** Read, parse and validate a CONFIG.md file; PEM paths in it are relative to its folder. */
-export async function loadConfig(path: string, options: ParseConfigOptions = {}): Promise<CertboundConfig> {
+/**
+ * Read a configuration file as JSON, without validating it: for callers that add their own fields (the gateway)
+ * before handing the document to {@link parseConfig}. `baseDir` is the file's folder, against which relative paths
+ * in it resolve.
+ */
+export async function readConfigDocument(path: string): Promise<{ document: unknown; baseDir: string }> {
   const file = resolve(path);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`certbound config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigurationError(file, `${PREFIX}cannot read ${file} (${reason})`, { cause: error, code: 'ERR_CONFIG_UNREADABLE' });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return { document: JSON.parse(text) as unknown, baseDir: dirname(file) };
   } catch (error) {
-    throw new TypeError(`certbound config: ${file} is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new ConfigurationError(file, `${PREFIX}${file} is not valid JSON (${(error as Error).message})`, { cause: error, code: 'ERR_CONFIG_UNREADABLE' });
   }
-  return parseConfig(json, dirname(file), options);
 }
 
-/** The verifier options a config describes (everything but `listen`, `tls` and the route guards). */
+/**
+ * Read, parse and validate a configuration file (docs/configuration.md); PEM and JWKS paths in it are relative to
+ * its folder. Throws a ConfigurationError naming the field (or the file, when it cannot be read).
+ * @example
+ * ```ts
+ * const config = await loadConfig('certbound.json');
+ * const verifier = createVerifier(verifierOptionsFromConfig(config));
+ * ```
+ */
+export async function loadConfig(path: string, options: ParseConfigOptions = {}): Promise<CertboundConfig> {
+  const { document, baseDir } = await readConfigDocument(path);
+  return parseConfig(document, baseDir, options);
+}
+
+/**
+ * The verifier options a config describes (everything but `listen`, `tls` and the route guards), built with the
+ * same constructors an application calls: `staticKeys`/`remoteKeys` and `tlsSource`/`headerSource`.
+ */
 export function verifierOptionsFromConfig(config: CertboundConfig): VerifierOptions {
+  const keys = config.jwks !== undefined
+    ? staticKeys(config.jwks)
+    : remoteKeys({ uri: config.jwksUri ?? '', ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
+  const { certificateSource } = config;
   const options: VerifierOptions = {
     issuer: config.issuer,
     audience: config.audience,
     algorithms: [...config.algorithms],
+    keys,
   };
-  if (config.jwks !== undefined) options.jwks = config.jwks;
-  if (config.jwksUri !== undefined) options.jwksUri = config.jwksUri;
-  if (config.jwksCa !== undefined) options.jwksOptions = { ca: config.jwksCa };
+  if (certificateSource !== undefined) {
+    const { type: _type, ...header } = certificateSource;
+    options.certificateSource = certificateSource.type === 'header' ? headerSource(header as HeaderSourceOptions) : tlsSource();
+  }
   if (config.tokenTypes !== undefined) options.tokenTypes = [...config.tokenTypes];
   if (config.clockToleranceSeconds !== undefined) options.clockToleranceSeconds = config.clockToleranceSeconds;
   if (config.binding !== undefined) options.binding = config.binding;
   if (config.schemes !== undefined) options.schemes = [...config.schemes];
-  if (config.certificateSource !== undefined) options.certificateSource = config.certificateSource;
   if (config.requiredClaims !== undefined) options.requiredClaims = [...config.requiredClaims];
   if (config.maxTokenLength !== undefined) options.maxTokenLength = config.maxTokenLength;
   if (config.realm !== undefined) options.realm = config.realm;

@@ -1,6 +1,7 @@
 import type { ErrorCode, OAuthErrorCode, Verifier, VerifyFailure, VerifySuccess } from '../types.js';
 import { buildChallenge, isDescriptionText, isHttpToken, isScopeToken } from './challenge.js';
 import { internalsOf } from '../verify/registry.js';
+import { invalidOption } from '../errors.js';
 
 /** One row of the error table: what a failure code becomes on the wire. */
 export interface ErrorTableRow {
@@ -77,30 +78,30 @@ export interface FailureOptions {
 
 function assertSchemes(schemes: readonly string[]): void {
   if (!Array.isArray(schemes) || schemes.length === 0 || schemes.some((scheme) => typeof scheme !== 'string' || !isHttpToken(scheme))) {
-    throw new TypeError('schemes must be a non-empty array of HTTP auth-scheme tokens');
+    invalidOption('schemes', 'must be a non-empty array of HTTP auth-scheme tokens');
   }
 }
 
 function assertScope(scope: string): void {
   const tokens = scope.split(' ');
   if (tokens.some((token) => !isScopeToken(token))) {
-    throw new TypeError('scope must be space-separated RFC 6750 scope tokens (no quotes, backslashes or controls)');
+    invalidOption('scope', 'must be space-separated RFC 6750 scope tokens (no quotes, backslashes or controls)');
   }
 }
 
 /**
  * The complete failure result for `code`: status, RFC 6750 error, fixed description, `WWW-Authenticate` value and
  * JSON body. Adapters and the gateway use this (or the verifier's own results) instead of formatting errors.
- * Throws TypeError only for invalid `options` (a programming error), never because of request data.
+ * Throws a ConfigurationError only for invalid `options` (a programming error), never because of request data.
  * @see RFC 6750 §3
  */
 export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFailure {
   const row = ERROR_TABLE[code];
-  if (row === undefined) throw new TypeError(`failure: unknown error code ${JSON.stringify(code)}`);
+  if (row === undefined) invalidOption('code', `must be an ErrorCode, got ${JSON.stringify(code)}`);
   const schemes = options.schemes ?? DEFAULT_SCHEMES;
   assertSchemes(schemes);
   if (options.realm !== undefined && (typeof options.realm !== 'string' || !isDescriptionText(options.realm))) {
-    throw new TypeError('realm must be a string without quotes, backslashes or control characters');
+    invalidOption('realm', 'must be a string without quotes, backslashes or control characters');
   }
   if (options.scope !== undefined) assertScope(options.scope);
   const challenge = buildChallenge(schemes, { realm: options.realm, error: row.error, description: row.description, scope: options.scope });
@@ -125,7 +126,7 @@ function stringsOf(value: unknown, separated: boolean): string[] {
 
 function checkList(name: string, values: readonly string[]): void {
   if (!Array.isArray(values) || values.some((value) => typeof value !== 'string' || !isScopeToken(value))) {
-    throw new TypeError(`${name} must be an array of RFC 6750 scope tokens`);
+    invalidOption(name, 'must be an array of RFC 6750 scope tokens');
   }
 }
 

@@ -1,21 +1,108 @@
 import { Agent } from 'node:https';
 import { JwksClient } from 'jwks-rsa';
 import type { JwsAlgorithm } from '../types.js';
+import { invalidOption } from '../errors.js';
 import type { KeyRecord } from './jwk.js';
 import { createJwksFetcher } from './jwks-fetch.js';
 import { buildKeySet, type KeySet } from './key-set.js';
-import { keyFailureOf, type KeyFailure, type KeyStore } from './key-store.js';
+import { keyFailureOf, type KeyFailure, type KeySource, type KeyStore, type KeyStoreContext } from './key-store.js';
 
-export interface RemoteKeyStoreOptions {
-  jwksUri: string;
-  allowed: ReadonlySet<JwsAlgorithm>;
-  timeoutMs: number;
-  cacheMaxAgeMs: number;
-  cooldownMs: number;
-  maxResponseBytes: number;
-  ca: string[] | undefined;
-  /** The verifier's clock (milliseconds): max-age and cooldown follow `currentTime`, so tests freeze them too. */
-  clock: () => number;
+/** Options of {@link remoteKeys}. */
+export interface RemoteKeysOptions {
+  /** The JWKS URL (https only), e.g. Entra's `https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys`. */
+  uri: string;
+  /** Request timeout in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** How long fetched keys are trusted before a refetch, in milliseconds. Default 600000 (10 minutes). */
+  cacheMaxAgeMs?: number;
+  /** At most one refetch for an unknown `kid` per this many milliseconds. Default 30000. */
+  cooldownMs?: number;
+  /** Largest JWKS response accepted, in bytes. Default 65536. */
+  maxResponseBytes?: number;
+  /** PEM CA certificate(s) trusted for the JWKS host (private authorities). Default: Node's public roots. */
+  ca?: string | string[];
+}
+
+/** The value `remoteKeys()` returns: its options with the defaults applied, and how to open it. */
+export interface RemoteKeys extends KeySource {
+  readonly kind: 'remote';
+  readonly uri: string;
+  readonly timeoutMs: number;
+  readonly cacheMaxAgeMs: number;
+  readonly cooldownMs: number;
+  readonly maxResponseBytes: number;
+  readonly ca: readonly string[] | undefined;
+}
+
+const REMOTE_DEFAULTS = Object.freeze({ timeoutMs: 5000, cacheMaxAgeMs: 600_000, cooldownMs: 30_000, maxResponseBytes: 65_536 });
+const REMOTE_OPTIONS = new Set(['uri', 'timeoutMs', 'cacheMaxAgeMs', 'cooldownMs', 'maxResponseBytes', 'ca']);
+const FIELD = 'remoteKeys';
+
+/**
+ * Check a JWKS location: an absolute https URL without credentials or fragment. `field` names it in the error
+ * (`remoteKeys.uri`, or the config file's `jwksUri`).
+ * @see docs/security.md rule 3 — keys fetched over plain HTTP could be swapped by anyone on the path.
+ */
+export function checkJwksUri(value: unknown, field: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined) return invalidOption(field, 'must be an absolute https URL');
+  if (url.protocol !== 'https:') invalidOption(field, 'must be an https URL');
+  if (url.username !== '' || url.password !== '') invalidOption(field, 'must not contain credentials');
+  if (url.hash !== '') invalidOption(field, 'must not contain a fragment');
+  return value as string;
+}
+
+function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    invalidOption(`${FIELD}.${name}`, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function caList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))) {
+    invalidOption(`${FIELD}.ca`, 'must hold PEM certificates: a string or a non-empty array of them');
+  }
+  return Object.freeze([...(list as string[])]) as string[];
+}
+
+/**
+ * Verification keys from a remote JWKS (https), fetched when the first token arrives, refreshed after
+ * `cacheMaxAgeMs`, refetched for an unknown `kid` at most once per `cooldownMs`. Options are checked here; the
+ * HTTPS agent is created by `createVerifier` and released by `verifier.close()`.
+ * @example
+ * ```ts
+ * const keys = remoteKeys({ uri: 'https://login.microsoftonline.com/TENANT/discovery/v2.0/keys' });
+ * const verifier = createVerifier({ issuer, audience, algorithms: ['RS256'], keys });
+ * ```
+ * @see RFC 7517 §5; docs/security.md rules 3 and 10
+ */
+export function remoteKeys(options: RemoteKeysOptions): RemoteKeys {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) invalidOption(FIELD, 'takes an object { uri, ... }');
+  for (const key of Object.keys(options)) {
+    if (!REMOTE_OPTIONS.has(key)) invalidOption(`${FIELD}.${key}`, 'is not a known option');
+  }
+  const settings = {
+    uri: checkJwksUri(options.uri, `${FIELD}.uri`),
+    timeoutMs: integer(options.timeoutMs, 'timeoutMs', 1, 120_000, REMOTE_DEFAULTS.timeoutMs),
+    cacheMaxAgeMs: integer(options.cacheMaxAgeMs, 'cacheMaxAgeMs', 1, 7 * 86_400_000, REMOTE_DEFAULTS.cacheMaxAgeMs),
+    cooldownMs: integer(options.cooldownMs, 'cooldownMs', 0, 86_400_000, REMOTE_DEFAULTS.cooldownMs),
+    maxResponseBytes: integer(options.maxResponseBytes, 'maxResponseBytes', 256, 16_777_216, REMOTE_DEFAULTS.maxResponseBytes),
+    ca: caList(options.ca),
+  };
+  return Object.freeze({
+    kind: 'remote' as const,
+    ...settings,
+    open: (context: KeyStoreContext) => openRemoteKeyStore(settings, context),
+  });
 }
 
 /**
@@ -31,12 +118,13 @@ export interface RemoteKeyStoreOptions {
  * - A fetched JWKS without a single usable key counts as a failed fetch: the known keys stay.
  * @see SECURITY.md rules 3 and 10; RFC 8725 §3.10 is silent on rotation, this follows jose's remote JWKS semantics.
  */
-export function createRemoteKeyStore(options: RemoteKeyStoreOptions): KeyStore {
-  const { allowed, cacheMaxAgeMs, cooldownMs, clock } = options;
+function openRemoteKeyStore(options: Omit<RemoteKeys, 'kind' | 'open'>, context: KeyStoreContext): KeyStore {
+  const { cacheMaxAgeMs, cooldownMs } = options;
+  const { algorithms: allowed, clock } = context;
   // A private agent: its trust roots are exactly `ca` when given, and close() can release its sockets.
-  const agent = new Agent({ keepAlive: true, maxSockets: 2, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+  const agent = new Agent({ keepAlive: true, maxSockets: 2, ...(options.ca === undefined ? {} : { ca: [...options.ca] }) });
   const client = new JwksClient({
-    jwksUri: options.jwksUri,
+    jwksUri: options.uri,
     cache: false, // caching, max-age and rate limiting are done here, per key set rather than per kid
     rateLimit: false,
     timeout: options.timeoutMs,

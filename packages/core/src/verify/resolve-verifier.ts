@@ -1,4 +1,5 @@
 import type { Verifier, VerifierOptions } from '../types.js';
+import { ConfigurationError } from '../errors.js';
 import { createVerifier } from './verifier.js';
 
 /** What {@link resolveVerifier} hands back to a framework adapter. */
@@ -19,12 +20,12 @@ function isVerifier(value: unknown): value is Verifier {
 
 /**
  * A ready verifier from an adapter factory's argument: either verifier options or a Verifier from `createVerifier()`.
- * Options are validated by `createVerifier` now, at startup, so a misconfiguration throws a TypeError here and never
+ * Options are validated by `createVerifier` now, at startup, so a misconfiguration throws a ConfigurationError here and never
  * on the first request. `field` names the argument in that error (e.g. `certbound()`).
  */
 export function resolveVerifier(optionsOrVerifier: VerifierOptions | Verifier, field: string): ResolvedVerifier {
   if (typeof optionsOrVerifier !== 'object' || optionsOrVerifier === null || Array.isArray(optionsOrVerifier)) {
-    throw new TypeError(`${field} expects verifier options or a Verifier from createVerifier()`);
+    throw new ConfigurationError(field, `${field} expects verifier options or a Verifier from createVerifier()`);
   }
   if (isVerifier(optionsOrVerifier)) return { verifier: optionsOrVerifier, owned: false };
   return { verifier: createVerifier(optionsOrVerifier), owned: true };

@@ -12,8 +12,6 @@ import type {
   VerifySuccess,
 } from '../types.js';
 import { failure } from '../http/failure.js';
-import { createHeaderCertificateSource } from '../certificates/header.js';
-import { createTlsCertificateSource } from '../certificates/tls.js';
 import { createExtractor, isToken68 } from '../http/authorization.js';
 import { decodeBase64url } from '../jose/base64url.js';
 import { bindingProblem, decideBinding, readBinding } from '../binding/binding.js';
@@ -25,9 +23,8 @@ import { createIssuerMatcher } from '../claims/issuer.js';
 import type { KeyRecord } from '../keys/jwk.js';
 import { parseJsonObject } from '../jose/json.js';
 import { createHeaderChecker, normalizeTyp, splitCompact, type CheckedHeader } from '../jose/jws.js';
-import { createStaticKeyStore, type KeyFailure, type KeyStore } from '../keys/key-store.js';
+import type { KeyFailure, KeyStore } from '../keys/key-store.js';
 import { DEFAULTS, resolveOptions } from './options.js';
-import { createRemoteKeyStore } from '../keys/remote-keys.js';
 import { TokenCache, type VerifiedToken } from './token-cache.js';
 import { registerVerifier } from './registry.js';
 
@@ -42,7 +39,7 @@ const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: 
 
 /**
  * Create a verifier for certificate-bound JWT access tokens (RFC 8705 §3) sent as `Authorization: Bearer` or
- * `mtls_pop`. Every option is validated here (TypeError naming the field); afterwards nothing a client sends makes
+ * `mtls_pop`. Every option is validated here (a ConfigurationError naming the field); afterwards nothing a client sends makes
  * the verifier throw: each request gets a `VerifySuccess` or a `VerifyFailure` with a complete RFC 6750 answer.
  *
  * Order of checks: Authorization framing → certificate lookup → verified-token cache (re-checking key, time claims
@@ -59,22 +56,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const onEvent = resolved.onEvent;
   const allowed = new Set(resolved.algorithms);
 
-  // The certificate source and static keys validate their options before any resource (agent) exists.
-  const source: CertificateSource =
-    resolved.certificateSource.type === 'header' ? createHeaderCertificateSource(resolved.certificateSource) : createTlsCertificateSource();
-  const keyStore: KeyStore =
-    resolved.jwks !== undefined
-      ? createStaticKeyStore(resolved.jwks, allowed)
-      : createRemoteKeyStore({
-          jwksUri: resolved.jwksUri!,
-          allowed,
-          timeoutMs: resolved.jwksOptions!.timeoutMs!,
-          cacheMaxAgeMs: resolved.jwksOptions!.cacheMaxAgeMs!,
-          cooldownMs: resolved.jwksOptions!.cooldownMs!,
-          maxResponseBytes: resolved.jwksOptions!.maxResponseBytes!,
-          ca: resolved.jwksOptions!.ca === undefined ? undefined : ([] as string[]).concat(resolved.jwksOptions!.ca),
-          clock,
-        });
+  // Sources and key sets checked their own options when they were built; opening the keys checks them against the
+  // algorithm allow-list, before any resource (agent) exists for a verifier that fails to start.
+  const source: CertificateSource = resolved.certificateSource;
+  const keyStore: KeyStore = resolved.keys.open({ algorithms: allowed, clock });
 
   const extract = createExtractor({ schemes, maxTokenLength: resolved.maxTokenLength });
   const checkHeader = createHeaderChecker({ algorithms: allowed, types: new Set(resolved.tokenTypes.map(normalizeTyp)) });

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { compileTrustedProxies, parseAddress } from '../../src/certificates/cidr.js';
 
@@ -83,7 +84,7 @@ describe('trusted-proxy CIDR matching (src/certificates/cidr.ts)', () => {
     const bad: unknown[] = ['', 'abc', '10.0.0.0/33', '::/129', '10.0.0.0/-1', '10.0.0.0/08', '10.0.0.0/', '10.0.0.0/8/8',
       ' 10.0.0.0/8', '10.0.0.0 /8', '10.0.0.1/8', '2001:db8::1/32', 'fe80::/10%eth0', 'fe80::1%eth0', 'localhost', 123, null, {}];
     for (const entry of bad) {
-      expect(() => compileTrustedProxies(['127.0.0.1/32', entry], FIELD)).toThrow(TypeError);
+      expect(() => compileTrustedProxies(['127.0.0.1/32', entry], FIELD)).toThrow(ConfigurationError);
       expect(() => compileTrustedProxies(['127.0.0.1/32', entry], FIELD)).toThrow(`${FIELD}[1]`);
     }
     expect(() => compileTrustedProxies(['10.0.0.1/8'], FIELD)).toThrow(/bits set beyond its \/8 prefix/);
@@ -91,7 +92,7 @@ describe('trusted-proxy CIDR matching (src/certificates/cidr.ts)', () => {
 
   it('SECURITY 7: refuses a missing, empty or non-array list', () => {
     for (const list of [undefined, null, [], '127.0.0.1/32', { 0: '127.0.0.1/32' }]) {
-      expect(() => compileTrustedProxies(list, FIELD)).toThrow(TypeError);
+      expect(() => compileTrustedProxies(list, FIELD)).toThrow(ConfigurationError);
       expect(() => compileTrustedProxies(list, FIELD)).toThrow(FIELD);
     }
   });

@@ -1,27 +1,28 @@
+import { ConfigurationError } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../src/certificates/header.js';
+import { headerSource } from '../../src/certificates/header.js';
 import type { HeaderCertificateFormat, RequestInput } from '../../src/types.js';
 import { expectOutcome, hexSha256, pemOf, requestInput, testPki, TRUSTED, UNTRUSTED_PEER, type HeaderOptions } from './support.js';
 
-const create = (options: unknown) => () => createHeaderCertificateSource(options as HeaderOptions);
-const base: HeaderOptions = { type: 'header', format: 'nginx', trustedProxies: TRUSTED };
+const create = (options: unknown) => () => headerSource(options as HeaderOptions);
+const base: HeaderOptions = { format: 'nginx', trustedProxies: TRUSTED };
 
-describe('createHeaderCertificateSource options (validated at creation)', () => {
+describe('headerSource options (validated at creation)', () => {
   it('SECURITY 7: refuses a header source without trustedProxies (no default)', () => {
-    expect(create({ type: 'header', format: 'nginx' })).toThrow(TypeError);
-    expect(create({ type: 'header', format: 'nginx' })).toThrow('certificateSource.trustedProxies is required for header sources');
+    expect(create({ format: 'nginx' })).toThrow(ConfigurationError);
+    expect(create({ format: 'nginx' })).toThrow('certificateSource.trustedProxies is required for header sources');
   });
 
   it('SECURITY 7: refuses an empty or malformed trustedProxies list, naming the entry', () => {
     expect(create({ ...base, trustedProxies: [] })).toThrow(/certificateSource\.trustedProxies must list at least one CIDR/);
     expect(create({ ...base, trustedProxies: '127.0.0.1/32' })).toThrow(/certificateSource\.trustedProxies must be an array/);
     expect(create({ ...base, trustedProxies: ['127.0.0.1/32', '10.0.0.0/40'] })).toThrow(/certificateSource\.trustedProxies\[1\]/);
-    expect(create({ ...base, trustedProxies: ['not-an-ip'] })).toThrow(TypeError);
+    expect(create({ ...base, trustedProxies: ['not-an-ip'] })).toThrow(ConfigurationError);
   });
 
   it('refuses an unknown format, naming the field', () => {
     for (const format of ['envoy', 'NGINX', '', undefined, 7, 'toString', '__proto__']) {
-      expect(create({ ...base, format })).toThrow(TypeError);
+      expect(create({ ...base, format })).toThrow(ConfigurationError);
       expect(create({ ...base, format })).toThrow(/certificateSource\.format must be one of "rfc9440", "xfcc", "nginx"/);
     }
   });
@@ -42,10 +43,10 @@ describe('createHeaderCertificateSource options (validated at creation)', () => 
     expect(create({ ...base, maxHeaderBytes: 4096 })).not.toThrow();
   });
 
-  it('refuses unknown options and a type other than "header"', () => {
+  it('refuses unknown options, including a "type" (the constructor is the type)', () => {
     expect(create({ ...base, trustedProxy: ['127.0.0.1'] })).toThrow(/certificateSource\.trustedProxy is not a known option/);
-    expect(create({ ...base, type: 'tls' })).toThrow(/certificateSource\.type must be "header"/);
-    expect(create(null)).toThrow(TypeError);
+    expect(create({ ...base, type: 'tls' })).toThrow(/certificateSource\.type is not a known option/);
+    expect(create(null)).toThrow(ConfigurationError);
   });
 
   it('has a default header name per format (CONFIG.md certificateSource)', async () => {
@@ -60,7 +61,7 @@ describe('createHeaderCertificateSource options (validated at creation)', () => 
       ['base64-der', 'X-SSL-Client-DER', a.der.toString('base64')],
     ];
     for (const [format, header, value] of defaults) {
-      const source = createHeaderCertificateSource({ type: 'header', format, trustedProxies: TRUSTED });
+      const source = headerSource({ format, trustedProxies: TRUSTED });
       expect(source.type).toBe('header');
       expectOutcome(source.lookup(requestInput([[header, value]])), { thumbprint: a.thumbprint });
       // The same value under another name is not read.
@@ -71,7 +72,7 @@ describe('createHeaderCertificateSource options (validated at creation)', () => 
 
 describe('header source lookup', () => {
   it('never throws out of lookup, whatever the input object', async () => {
-    const source = createHeaderCertificateSource(base);
+    const source = headerSource(base);
     const hostile: unknown[] = [
       {},
       { headers: {} },
@@ -102,7 +103,7 @@ describe('header source lookup', () => {
 
   it('takes the peer from input.remoteAddress, else from socket.remoteAddress', async () => {
     const { a } = await testPki();
-    const source = createHeaderCertificateSource(base);
+    const source = headerSource(base);
     const value = encodeURIComponent(pemOf(a.der));
     const viaSocket = { headers: { 'x-ssl-client-cert': value }, socket: { remoteAddress: '::ffff:127.0.0.1' } };
     expectOutcome(source.lookup(viaSocket), { thumbprint: a.thumbprint });
@@ -112,7 +113,7 @@ describe('header source lookup', () => {
 
   it('remembers recent header values (same outcome object) and stays bounded', async () => {
     const { a, b } = await testPki();
-    const source = createHeaderCertificateSource({ ...base, hashHeader: 'x-hash' });
+    const source = headerSource({ ...base, hashHeader: 'x-hash' });
     const value = encodeURIComponent(pemOf(a.der));
     const first = source.lookup(requestInput([['x-ssl-client-cert', value]]));
     const again = source.lookup(requestInput([['x-ssl-client-cert', value]]));

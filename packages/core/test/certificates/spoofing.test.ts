@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../src/certificates/header.js';
+import { headerSource } from '../../src/certificates/header.js';
 import type { CertificateSource } from '../../src/types.js';
 import { hexSha256, pemOf, testPki, type TestPki } from './support.js';
 
@@ -51,7 +51,7 @@ describe('SECURITY 7: forwarded certificate headers over real sockets', () => {
 
   beforeAll(async () => {
     pki = await testPki();
-    source = createHeaderCertificateSource({ type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32'] });
+    source = headerSource({ format: 'nginx', trustedProxies: ['127.0.0.1/32'] });
     // Larger than Node's default 16 KiB header limit, so the source's own size cap is what refuses oversized values.
     const plain = http.createServer({ maxHeaderSize: 65_536 });
     serveLookups(plain, () => source);
@@ -103,7 +103,7 @@ describe('SECURITY 7: forwarded certificate headers over real sockets', () => {
     const twice = await send(httpPort, { localAddress: '127.0.0.1', headers: { 'X-SSL-Client-Cert': [value, value] } });
     expect(twice.result).toMatchObject({ ok: false, code: 'ERR_CERTIFICATE_HEADER_DUPLICATE' });
 
-    const xfcc = createHeaderCertificateSource({ type: 'header', format: 'xfcc', trustedProxies: ['127.0.0.1/32'] });
+    const xfcc = headerSource({ format: 'xfcc', trustedProxies: ['127.0.0.1/32'] });
     const previous = source;
     source = xfcc;
     try {

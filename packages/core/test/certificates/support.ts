@@ -3,10 +3,10 @@
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../src/certificates/header.js';
-import type { CertificateLookup, CertificateSourceOptions, HeaderCertificateFormat, RequestInput } from '../../src/types.js';
+import { headerSource } from '../../src/certificates/header.js';
+import type { CertificateLookup, HeaderCertificateFormat, HeaderSourceOptions, RequestInput } from '../../src/types.js';
 
-export type HeaderOptions = Extract<CertificateSourceOptions, { type: 'header' }>;
+export type HeaderOptions = HeaderSourceOptions;
 
 /** A trusted proxy address and an address outside the list used by every table. */
 export const TRUSTED_PEER = '127.0.0.1';
@@ -108,7 +108,7 @@ export interface FormatUnderTest {
  */
 export function robustnessTable(subject: FormatUnderTest): void {
   const source = (extra: Partial<HeaderOptions> = {}) =>
-    createHeaderCertificateSource({ type: 'header', format: subject.format, trustedProxies: TRUSTED, ...extra });
+    headerSource({ format: subject.format, trustedProxies: TRUSTED, ...extra });
   const lookup = (value: string, extra: Partial<HeaderOptions> = {}, peer = TRUSTED_PEER) =>
     source(extra).lookup(requestInput([[subject.header, value]], peer));
 

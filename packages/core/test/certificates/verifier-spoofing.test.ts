@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier } from '../../src/verify/verifier.js';
 import type { Jwk, Verifier, VerifierEvent, VerifierOptions } from '../../src/types.js';
 import { hexSha256, pemOf, testPki, type TestPki } from './support.js';
+import { ConfigurationError, headerSource, staticKeys, type HeaderSourceOptions } from '../../src/index.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'api://certbound-test';
@@ -34,7 +35,7 @@ describe('SECURITY 7: createVerifier with a header certificate source over real 
     pki = await testPki();
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const jwk: Jwk = { ...(await exportJWK(publicKey)), kty: 'EC', kid: 'k1', alg: 'ES256', use: 'sig' };
-    baseOptions = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: { keys: [jwk] } };
+    baseOptions = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], keys: staticKeys({ keys: [jwk] }) };
     tokenForA = await new SignJWT({ cnf: { 'x5t#S256': pki.a.thumbprint }, client_id: 'client-a' })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
       .setIssuer(ISSUER)
@@ -45,7 +46,7 @@ describe('SECURITY 7: createVerifier with a header certificate source over real 
       .sign(privateKey);
     verifier = createVerifier({
       ...baseOptions,
-      certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32'] },
+      certificateSource: headerSource({ format: 'nginx', trustedProxies: ['127.0.0.1/32'] }),
       onEvent: (event) => events.push(event),
     });
     server = http.createServer((req, res) => {
@@ -105,7 +106,7 @@ describe('SECURITY 7: createVerifier with a header certificate source over real 
   it('a hash that disagrees with the forwarded certificate is refused even though the certificate matches the token', async () => {
     const withHash = createVerifier({
       ...baseOptions,
-      certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32'], hashHeader: 'x-ssl-client-sha256' },
+      certificateSource: headerSource({ format: 'nginx', trustedProxies: ['127.0.0.1/32'], hashHeader: 'x-ssl-client-sha256' }),
     });
     try {
       const value = encodeURIComponent(pemOf(pki.a.der));
@@ -125,10 +126,10 @@ describe('SECURITY 7: createVerifier with a header certificate source over real 
   });
 
   it('createVerifier refuses a header source without trustedProxies at startup', () => {
-    const options = { ...baseOptions, certificateSource: { type: 'header', format: 'nginx' } } as unknown as VerifierOptions;
-    expect(() => createVerifier(options)).toThrow(TypeError);
-    expect(() => createVerifier(options)).toThrow(/certificateSource\.trustedProxies/);
-    const empty = { ...baseOptions, certificateSource: { type: 'header', format: 'xfcc', trustedProxies: [] } } as VerifierOptions;
-    expect(() => createVerifier(empty)).toThrow(TypeError);
+    const options = () => ({ ...baseOptions, certificateSource: headerSource({ format: 'nginx' } as unknown as HeaderSourceOptions) });
+    expect(() => createVerifier(options())).toThrow(ConfigurationError);
+    expect(() => createVerifier(options())).toThrow(/certificateSource\.trustedProxies/);
+    const empty = () => ({ ...baseOptions, certificateSource: headerSource({ format: 'xfcc', trustedProxies: [] }) });
+    expect(() => createVerifier(empty())).toThrow(ConfigurationError);
   });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { requestInputOf, type RequestInput, type Verifier, type VerifySuccess } from '@certbound/core';
+import { type RequestInput, type Verifier, type VerifySuccess } from '@certbound/core';
+import { requestInputOf } from '@certbound/core/adapter';
 
 export function requestInput(req: IncomingMessage & { originalUrl?: string }): RequestInput {
   // Routers rewrite req.url below their mount point; the query string is what matters, and originalUrl keeps it.

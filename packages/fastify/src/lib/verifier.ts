@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { requestInputOf, type RequestInput, type Verifier, type VerifySuccess } from '@certbound/core';
+import { type RequestInput, type Verifier, type VerifySuccess } from '@certbound/core';
+import { requestInputOf } from '@certbound/core/adapter';
 
 export function requestInput(req: IncomingMessage): RequestInput {
   return requestInputOf(req);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { failure, requireRoles, type JwtClaims, requireScopes, type RequestInput, type Verifier, type VerifyFailure } from '@certbound/core';
+import { type JwtClaims, type RequestInput, type Verifier, type VerifyFailure } from '@certbound/core';
+import { failure, requireRoles, requireScopes } from '@certbound/core/adapter';
 import { encodeIdentity, identityFromClaims, type Identity, type IdentityHeaderNames, type IdentityHeaderValues } from './identity.js';
 
 interface ShapedIdentity {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, pemOf, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 // ALB: URL-encoded PEM "with +=/ as safe characters" — spaces and newlines escaped, base64 punctuation left alone.
 const encode = (der: Buffer): string => pemOf(der).replace(/[^A-Za-z0-9+=/\-_.~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 const source = (header?: string) =>
-  createHeaderCertificateSource({ type: 'header', format: 'aws-alb', trustedProxies: TRUSTED, ...(header === undefined ? {} : { header }) });
+  headerSource({ format: 'aws-alb', trustedProxies: TRUSTED, ...(header === undefined ? {} : { header }) });
 
 describe('AWS ALB X-Amzn-Mtls-Clientcert-Leaf', () => {
   robustnessTable({ format: 'aws-alb', header: 'x-amzn-mtls-clientcert-leaf', encode, commaSeparated: false });

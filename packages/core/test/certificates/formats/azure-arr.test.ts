@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 const encode = (der: Buffer): string => der.toString('base64');
-const source = () => createHeaderCertificateSource({ type: 'header', format: 'azure-arr', trustedProxies: TRUSTED });
+const source = () => headerSource({ format: 'azure-arr', trustedProxies: TRUSTED });
 
 describe('Azure App Service X-ARR-ClientCert', () => {
   robustnessTable({ format: 'azure-arr', header: 'x-arr-clientcert', encode, commaSeparated: false });

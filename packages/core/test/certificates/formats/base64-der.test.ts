@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 // HAProxy: http-request set-header X-SSL-Client-DER %[ssl_c_der,base64]
 const encode = (der: Buffer): string => der.toString('base64');
-const source = () => createHeaderCertificateSource({ type: 'header', format: 'base64-der', trustedProxies: TRUSTED });
+const source = () => headerSource({ format: 'base64-der', trustedProxies: TRUSTED });
 
 describe('plain base64 DER (HAProxy ssl_c_der,base64)', () => {
   robustnessTable({ format: 'base64-der', header: 'x-ssl-client-der', encode, commaSeparated: false });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, pemOf, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 // nginx's $ssl_client_escaped_cert escapes the PEM like a URI component: spaces, newlines, '+', '/', '=' all escaped.
 const encode = (der: Buffer): string => encodeURIComponent(pemOf(der));
 const source = (header?: string) =>
-  createHeaderCertificateSource({ type: 'header', format: 'nginx', trustedProxies: TRUSTED, ...(header === undefined ? {} : { header }) });
+  headerSource({ format: 'nginx', trustedProxies: TRUSTED, ...(header === undefined ? {} : { header }) });
 
 describe('nginx $ssl_client_escaped_cert', () => {
   robustnessTable({ format: 'nginx', header: 'x-ssl-client-cert', encode, commaSeparated: false });

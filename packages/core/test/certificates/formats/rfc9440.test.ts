@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRfc9440 } from '../../../src/certificates/formats/rfc9440.js';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 const encode = (der: Buffer): string => `:${der.toString('base64')}:`;
-const source = () => createHeaderCertificateSource({ type: 'header', format: 'rfc9440', trustedProxies: TRUSTED });
+const source = () => headerSource({ format: 'rfc9440', trustedProxies: TRUSTED });
 
 describe('RFC 9440 Client-Cert', () => {
   robustnessTable({ format: 'rfc9440', header: 'client-cert', encode, commaSeparated: false });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, requestInput, robustnessTable, testPki, TRUSTED, type Expected } from '../support.js';
 
 // Traefik (>= 2.9.4) PassTLSClientCert pem: true — base64 DER per certificate, armour and newlines removed, ","-joined.
 const encode = (der: Buffer): string => der.toString('base64');
-const source = () => createHeaderCertificateSource({ type: 'header', format: 'traefik', trustedProxies: TRUSTED });
+const source = () => headerSource({ format: 'traefik', trustedProxies: TRUSTED });
 
 describe('Traefik X-Forwarded-Tls-Client-Cert', () => {
   robustnessTable({ format: 'traefik', header: 'x-forwarded-tls-client-cert', encode, commaSeparated: true });

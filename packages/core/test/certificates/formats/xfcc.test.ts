@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_XFCC_ELEMENTS, MAX_XFCC_PAIRS, parseXfccElements } from '../../../src/certificates/formats/xfcc.js';
-import { createHeaderCertificateSource } from '../../../src/certificates/header.js';
+import { headerSource } from '../../../src/certificates/header.js';
 import { expectOutcome, hexSha256, pemOf, requestInput, robustnessTable, testPki, TRUSTED, type Expected, type HeaderOptions } from '../support.js';
 
 // Envoy URL-encodes the PEM (every reserved character escaped, lower-case hex is also seen) and quotes Cert.
 const urlPem = (der: Buffer): string => encodeURIComponent(pemOf(der));
 const encode = (der: Buffer): string => `By=spiffe://cluster.local/ns/edge/sa/gateway;Hash=${hexSha256(der)};Cert="${urlPem(der)}";Subject="CN=test";URI=spiffe://cluster.local/ns/app/sa/client`;
-const source = (extra: Partial<HeaderOptions> = {}) => createHeaderCertificateSource({ type: 'header', format: 'xfcc', trustedProxies: TRUSTED, ...extra });
+const source = (extra: Partial<HeaderOptions> = {}) => headerSource({ format: 'xfcc', trustedProxies: TRUSTED, ...extra });
 const lookup = (value: string) => source().lookup(requestInput([['x-forwarded-client-cert', value]]));
 
 describe('Envoy x-forwarded-client-cert', () => {
