@@ -32,13 +32,14 @@ describe('events', () => {
     ]);
   });
 
-  it('takes the client id from azp, then appid, then client_id', async () => {
+  it('takes the client id from client_id, then azp, then appid (identityOf), strings only', async () => {
     const events: VerifierEvent[] = [];
     const verifier = verifierWith([key], { binding: 'if-present', onEvent: (event) => events.push(event) });
     await verifier.verifyToken(await signToken(key, claimsAt({ azp: 'a1', appid: 'a2', client_id: 'a3' })), null);
-    await verifier.verifyToken(await signToken(key, claimsAt({ azp: undefined, client_id: 'a3' })), null);
+    await verifier.verifyToken(await signToken(key, claimsAt({ azp: 'a1', appid: 'a2' })), null);
+    await verifier.verifyToken(await signToken(key, claimsAt({ azp: 42, appid: 'a2' })), null);
     await verifier.verifyToken(await signToken(key, claimsAt({ azp: 42 })), null);
-    expect(events.map((event) => event.clientId)).toEqual(['a1', 'a3', undefined]);
+    expect(events.map((event) => event.clientId)).toEqual(['a3', 'a1', 'a2', undefined]);
   });
 
   it('never puts unverified token content in an event (forged signature)', async () => {

@@ -1,19 +1,5 @@
 import type { ErrorCode, RequestInput, VerifierEvent } from '../types.js';
 
-/** The client an access token was issued to: `azp` (OIDC, Entra v2), `appid` (Entra v1), `client_id` (RFC 9068). */
-export function clientIdOf(claims: Record<string, unknown>): string | undefined {
-  for (const name of ['azp', 'appid', 'client_id']) {
-    const value = claims[name];
-    if (typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-export function subjectOf(claims: Record<string, unknown>): string | undefined {
-  const sub = claims['sub'];
-  return typeof sub === 'string' ? sub : undefined;
-}
-
 /** Peer address of the immediate connection: the adapter's value, else the socket's. */
 export function peerAddressOf(input: RequestInput): string | undefined {
   if (typeof input.remoteAddress === 'string') return input.remoteAddress;

@@ -1,4 +1,3 @@
-import { verify } from 'node:crypto';
 import type {
   CertificateLookup,
   CertificateSource,
@@ -11,22 +10,19 @@ import type {
   VerifyResult,
   VerifySuccess,
 } from '../types.js';
-import { failure } from '../http/failure.js';
-import { createExtractor, isToken68 } from '../http/authorization.js';
-import { decodeBase64url } from '../jose/base64url.js';
-import { bindingProblem, decideBinding, readBinding } from '../binding/binding.js';
 import { createCertificateReader } from '../certificates/argument.js';
-import { checkClaims, checkTimes } from '../claims/validate.js';
-import { buildEvent, clientIdOf, peerAddressOf, subjectOf, type EventFacts } from './events.js';
-import { deepFreeze } from '../jose/freeze.js';
+import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
-import type { KeyRecord } from '../keys/jwk.js';
-import { parseJsonObject } from '../jose/json.js';
-import { createHeaderChecker, normalizeTyp, splitCompact, type CheckedHeader } from '../jose/jws.js';
-import type { KeyFailure, KeyStore } from '../keys/key-store.js';
+import { checkTimes } from '../claims/validate.js';
+import { createExtractor, isToken68 } from '../http/authorization.js';
+import { failure } from '../http/failure.js';
+import { createHeaderChecker, normalizeTyp } from '../jose/jws.js';
+import type { KeyFailure, KeyStore, VerificationKey } from '../keys/key-store.js';
+import { buildEvent, peerAddressOf, type EventFacts } from './events.js';
 import { DEFAULTS, resolveOptions } from './options.js';
-import { TokenCache, type VerifiedToken } from './token-cache.js';
 import { registerVerifier } from './registry.js';
+import { bindingStage, claimsStage, signatureStage, structureStage, type StructuredToken } from './stages.js';
+import { TokenCache, type VerifiedToken } from './token-cache.js';
 
 /** One request (or verifyToken call) on its way through the verifier. */
 interface Attempt extends EventFacts {
@@ -39,21 +35,34 @@ const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: 
 
 /**
  * Create a verifier for certificate-bound JWT access tokens (RFC 8705 §3) sent as `Authorization: Bearer` or
- * `mtls_pop`. Every option is validated here (a ConfigurationError naming the field); afterwards nothing a client sends makes
- * the verifier throw: each request gets a `VerifySuccess` or a `VerifyFailure` with a complete RFC 6750 answer.
+ * `mtls_pop`. Every option is validated here (a ConfigurationError naming the field); afterwards nothing a client
+ * sends makes the verifier throw: each request gets a `VerifySuccess` or a `VerifyFailure` carrying a complete
+ * RFC 6750 answer (status, `WWW-Authenticate` challenge, JSON body).
  *
- * Order of checks: Authorization framing → certificate lookup → verified-token cache (re-checking key, time claims
- * and binding) → compact JWS structure and JOSE header (no crypto yet) → key from the JWKS → signature
- * (node:crypto with a pre-imported KeyObject) → claims → binding policy.
- * @see SECURITY.md rules 1–6 and 8–10; PROTOCOL.md §1–3
+ * The checks run in this order, which is the order of the code below (stages.ts holds the pure stages):
+ * extract the Authorization credentials → the request's certificate → the verified-token cache (a hit re-checks
+ * the key, the time claims and the binding) → compact JWS structure and JOSE header (no crypto yet) → key from
+ * the key set → signature → claims → time claims and binding policy.
+ * @example
+ * ```ts
+ * import { createVerifier, remoteKeys } from '@certbound/core';
+ *
+ * const verifier = createVerifier({
+ *   issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+ *   audience: 'api://orders',
+ *   algorithms: ['RS256'],
+ *   keys: remoteKeys({ uri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys' }),
+ * });
+ * const result = await verifier.verifyRequest({ headers: req.headers, socket: req.socket, url: req.url });
+ * if (!result.ok) res.writeHead(result.status, { 'www-authenticate': result.challenge }).end(JSON.stringify(result.body));
+ * ```
+ * @see docs/security.md rules 1–6 and 8–10; docs/protocol.md §1–3
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
-  const schemes = resolved.schemes;
+  const { schemes, binding: policy, onEvent } = resolved;
   const clock = resolved.currentTime;
   const leeway = resolved.clockToleranceSeconds;
-  const policy = resolved.binding;
-  const onEvent = resolved.onEvent;
   const allowed = new Set(resolved.algorithms);
 
   // Sources and key sets checked their own options when they were built; opening the keys checks them against the
@@ -93,7 +102,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  function reject(code: ErrorCode, attempt: EventFacts, verified?: VerifiedToken): VerifyFailure {
+  /** Only signature-verified claims name a subject or client in events: unverified content never reaches logs. */
+  function reject(code: ErrorCode, attempt: EventFacts, verified?: Pick<VerifiedToken, 'subject' | 'clientId'>): VerifyFailure {
     if (onEvent !== undefined) {
       emit('rejected', code, verified === undefined ? attempt : { ...attempt, subject: verified.subject, clientId: verified.clientId });
     }
@@ -107,105 +117,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { ok: true, claims: verified.claims, header: verified.header, thumbprint: attempt.thumbprint, scheme: attempt.scheme, token: attempt.token };
   }
 
-  /** The per-request part of a decision, the same for cache hits and fresh verifications. */
-  function conclude(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
-    const timeProblem = checkTimes(verified.times, Math.floor(nowMs / 1000), leeway);
-    if (timeProblem !== null) {
-      if (timeProblem === 'ERR_TOKEN_EXPIRED') cache?.delete(attempt.token);
-      return reject(timeProblem, attempt, verified);
-    }
-    const decision = decideBinding(policy, bindingProblem(verified.binding, attempt.thumbprint));
-    if (decision === null) return accept(verified, attempt, undefined);
-    if ('refuse' in decision) return reject(decision.refuse, attempt, verified);
-    return accept(verified, attempt, decision.report);
-  }
+  // ── the pipeline ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Everything a fresh verification needs once the structure and the header passed. */
-  interface Parsed {
-    readonly header: CheckedHeader;
-    readonly secondDot: number;
-    readonly payload: Buffer;
-    readonly signature: Buffer;
-  }
-
-  /**
-   * Structure and header, before any key or crypto work: three canonical base64url segments and a JOSE header
-   * that passes every key-independent rule. @see SECURITY.md rule 2
-   */
-  function parse(token: string): Parsed | ErrorCode {
-    const parts = splitCompact(token);
-    if (typeof parts === 'string') return parts;
-    const header = checkHeader(token.slice(0, parts.firstDot));
-    if (typeof header === 'string') return header;
-    const payload = decodeBase64url(token.slice(parts.firstDot + 1, parts.secondDot));
-    if (payload === null || payload.length === 0) return 'ERR_JWT_MALFORMED';
-    const signature = decodeBase64url(token.slice(parts.secondDot + 1));
-    if (signature === null || signature.length === 0) return 'ERR_JWT_MALFORMED';
-    return { header, secondDot: parts.secondDot, payload, signature };
-  }
-
-  function afterKey(attempt: Attempt, parsed: Parsed, key: KeyRecord | KeyFailure): VerifyResult {
-    if (typeof key === 'string') return reject(key, attempt);
-    const { token } = attempt;
-    const { signature } = parsed;
-    if (signature.length !== key.signatureLength) return reject('ERR_SIGNATURE_INVALID', attempt);
-    let valid = false;
-    try {
-      // @see RFC 7515 §5.2 step 8 — the signing input is the ASCII of the two encoded segments and the dot.
-      valid = verify(key.spec.digest, Buffer.from(token.slice(0, parsed.secondDot), 'latin1'), key.verifyKey, signature);
-    } catch {
-      valid = false;
-    }
-    if (!valid) return reject('ERR_SIGNATURE_INVALID', attempt);
-
-    const claims = parseJsonObject(parsed.payload);
-    if (claims === null) return reject('ERR_JWT_MALFORMED', attempt);
-    const subject = subjectOf(claims);
-    const clientId = clientIdOf(claims);
-    const times = checkClaims(claims, claimRules);
-    if (typeof times === 'string') return reject(times, onEvent === undefined ? attempt : { ...attempt, subject, clientId });
-    const binding = readBinding(claims);
-    if (binding === 'invalid') return reject('ERR_CNF_INVALID', onEvent === undefined ? attempt : { ...attempt, subject, clientId });
-
-    const verified: VerifiedToken = { claims: deepFreeze(claims), header: parsed.header.header, key, times, binding, subject, clientId };
-    const nowMs = clock();
-    if (cache !== null && checkTimes(times, Math.floor(nowMs / 1000), leeway) === null) cache.set(token, verified);
-    return conclude(verified, attempt, nowMs);
-  }
-
-  /** Full verification of a token that is not in the cache. */
-  function verifyFresh(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
-    const parsed = parse(attempt.token);
-    if (typeof parsed === 'string') {
-      // A token that parses is made of base64url characters and dots, hence token68. Only a token that does not
-      // parse can break the Authorization syntax, so the (costly) token68 scan runs on this path alone.
-      // @see RFC 6750 §2.1, §3.1 — a malformed request is invalid_request (400), a malformed token invalid_token.
-      return reject(fromHeader && !isToken68(attempt.token) ? 'ERR_AUTHORIZATION_MALFORMED' : parsed, attempt);
-    }
-    const key = keyStore.resolve(parsed.header.alg, parsed.header.kid, nowMs);
-    if (key instanceof Promise) return key.then((resolvedKey) => afterKey(attempt, parsed, resolvedKey));
-    return afterKey(attempt, parsed, key);
-  }
-
-  function verifyCredentials(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
-    const nowMs = clock();
-    if (cache !== null) {
-      const hit = cache.get(attempt.token);
-      if (hit !== undefined) {
-        // @see SECURITY.md rule 10 — a hit re-checks the key, the time claims and the binding.
-        const current = keyStore.isCurrent(hit.key, nowMs);
-        if (current === true) return conclude(hit, attempt, nowMs);
-        if (current !== false) {
-          return current.then((stillCurrent) => {
-            if (stillCurrent) return conclude(hit, attempt, clock());
-            cache.delete(attempt.token);
-            return verifyFresh(attempt, clock(), fromHeader);
-          });
-        }
-        cache.delete(attempt.token);
-      }
-    }
-    return verifyFresh(attempt, nowMs, fromHeader);
+  /** extract → certificate, then the credentials go through the cache. */
+  function runRequest(input: RequestInput): VerifyResult | Promise<VerifyResult> {
+    const remoteAddress = peerAddressOf(input);
+    // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
+    const lookup = lookupCertificate(input);
+    const thumbprint = lookup.ok ? lookup.thumbprint : null;
+    if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
+    const extracted = extract(input);
+    if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
+    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress };
+    if (!lookup.ok) return reject(lookup.code, attempt);
+    return throughCache(attempt, true);
   }
 
   function lookupCertificate(input: RequestInput): CertificateLookup {
@@ -216,16 +141,64 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  function handleRequest(input: RequestInput): VerifyResult | Promise<VerifyResult> {
-    const remoteAddress = peerAddressOf(input);
-    const lookup = lookupCertificate(input);
-    const thumbprint = lookup.ok ? lookup.thumbprint : null;
-    if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
-    const extracted = extract(input);
-    if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
-    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress };
-    if (!lookup.ok) return reject(lookup.code, attempt);
-    return verifyCredentials(attempt, true);
+  /** cache: a hit is honoured only while its key is current, and is decided again (time, binding) every time. */
+  function throughCache(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    const nowMs = clock();
+    const hit = cache === null ? undefined : cache.get(attempt.token);
+    if (hit === undefined) return verifyFresh(attempt, nowMs, fromHeader);
+    // @see docs/security.md rule 10 — a hit re-checks the key, the time claims and the binding.
+    const current = keyStore.isCurrent(hit.key, nowMs);
+    if (current === true) return decide(hit, attempt, nowMs);
+    if (current === false) {
+      cache?.delete(attempt.token);
+      return verifyFresh(attempt, nowMs, fromHeader);
+    }
+    return current.then((stillCurrent) => {
+      if (stillCurrent) return decide(hit, attempt, clock());
+      cache?.delete(attempt.token);
+      return verifyFresh(attempt, clock(), fromHeader);
+    });
+  }
+
+  /** structure/header → key. */
+  function verifyFresh(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    const structured = structureStage(attempt.token, checkHeader);
+    if (typeof structured === 'string') {
+      // A token that parses is made of base64url characters and dots, hence token68. Only a token that does not
+      // parse can break the Authorization syntax, so the (costly) token68 scan runs on this path alone.
+      // @see RFC 6750 §2.1, §3.1 — a malformed request is invalid_request (400), a malformed token invalid_token.
+      return reject(fromHeader && !isToken68(attempt.token) ? 'ERR_AUTHORIZATION_MALFORMED' : structured, attempt);
+    }
+    const key = keyStore.resolve(structured.header.alg, structured.header.kid, nowMs);
+    if (key instanceof Promise) return key.then((resolvedKey) => withKey(attempt, structured, resolvedKey));
+    return withKey(attempt, structured, key);
+  }
+
+  /** signature → claims, then the verified token enters the cache and is decided. */
+  function withKey(attempt: Attempt, structured: StructuredToken, key: VerificationKey | KeyFailure): VerifyResult {
+    if (typeof key === 'string') return reject(key, attempt);
+    if (!signatureStage(attempt.token, structured, key)) return reject('ERR_SIGNATURE_INVALID', attempt);
+    const verified = claimsStage(structured, key, claimRules);
+    if ('code' in verified) {
+      const claims = verified.claims;
+      if (claims === null || onEvent === undefined) return reject(verified.code, attempt);
+      return reject(verified.code, attempt, { subject: subjectOf(claims), clientId: clientIdOf(claims) });
+    }
+    const nowMs = clock();
+    // Only a token within its time claims now is cached; an expired one is refused below and never stored.
+    if (cache !== null && checkTimes(verified.times, Math.floor(nowMs / 1000), leeway) === null) cache.set(attempt.token, verified);
+    return decide(verified, attempt, nowMs);
+  }
+
+  /** time claims and binding: the per-request part, the same for cache hits and fresh verifications. */
+  function decide(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
+    const outcome = bindingStage(verified, attempt.thumbprint, Math.floor(nowMs / 1000), leeway, policy);
+    if (outcome === null) return accept(verified, attempt, undefined);
+    if (typeof outcome === 'string') {
+      if (outcome === 'ERR_TOKEN_EXPIRED') cache?.delete(attempt.token);
+      return reject(outcome, attempt, verified);
+    }
+    return accept(verified, attempt, outcome.report);
   }
 
   function internalFailure(): VerifyFailure {
@@ -245,7 +218,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const verifier: Verifier = {
     options: resolved,
     verifyRequest(input: RequestInput): Promise<VerifyResult> {
-      return settle(() => handleRequest(input));
+      return settle(() => runRequest(input));
     },
     verifyToken(token, certificate, callOptions): Promise<VerifyResult> {
       return settle(() => {
@@ -258,7 +231,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (typeof token !== 'string' || token.length === 0) return reject('ERR_JWT_MALFORMED', facts);
         if (token.length > resolved.maxTokenLength) return reject('ERR_TOKEN_TOO_LONG', facts);
         if (found === 'invalid') return reject('ERR_CERTIFICATE_INVALID', facts);
-        return verifyCredentials({ token, scheme, thumbprint }, false);
+        // verifyToken skips extraction and the certificate source: the caller hands both over.
+        return throughCache({ token, scheme, thumbprint }, false);
       });
     },
     close(): Promise<void> {
