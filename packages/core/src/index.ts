@@ -9,6 +9,8 @@ export type { KeyFailure, KeySource, KeyStore, KeyStoreContext, VerificationKey 
 export { tlsSource } from './certificates/tls.js';
 export { headerSource } from './certificates/header.js';
 export type { HeaderCertificateSource } from './certificates/header.js';
+export { identityOf } from './claims/identity.js';
+export type { Identity } from './claims/identity.js';
 export { ERROR_TABLE } from './http/failure.js';
 export type { ErrorTableRow } from './http/failure.js';
 export { CertboundError, ConfigurationError } from './errors.js';

@@ -1,8 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { resolveVerifier } from '@certbound/core/adapter';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 declare global {
   // Express's own extension point for request properties is this global namespace.
@@ -33,12 +32,13 @@ export function certbound(optionsOrVerifier: VerifierOptions | Verifier): Certbo
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
   function certbound(req: Request, res: Response, next: NextFunction): void {
     // Two callbacks, not then().catch(): an error thrown after next() must not call next a second time.
-    verifier.verifyRequest(requestInput(req)).then((result) => {
+    // Routers rewrite req.url below their mount point; originalUrl keeps the query string the check needs.
+    verifier.verifyRequest(requestInputOf(req, req.originalUrl)).then((result) => {
       if (!result.ok) {
         refuse(res, result);
         return;
       }
-      remember(result, verifier);
+      recordAcceptance(result, verifier);
       req.auth = result;
       next();
     }, next);

@@ -1,9 +1,8 @@
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { resolveVerifier } from '@certbound/core/adapter';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
 import { ConfigurationError, type Verifier, type VerifierOptions, type VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 /** The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`. */
 export type CertboundHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
@@ -38,9 +37,9 @@ async function certboundPlugin(fastify: FastifyInstance, options: CertboundPlugi
   if (typeof global !== 'boolean') throw new ConfigurationError('global', '@certbound/fastify option "global" must be a boolean');
 
   async function certbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const result = await verifier.verifyRequest(requestInput(request.raw));
+    const result = await verifier.verifyRequest(requestInputOf(request.raw));
     if (!result.ok) return refuse(reply, result);
-    remember(result, verifier);
+    recordAcceptance(result, verifier);
     request.auth = result;
     return undefined;
   }

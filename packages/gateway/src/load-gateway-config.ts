@@ -1,4 +1,4 @@
-import { parseConfig, type CertboundConfig } from '@certbound/core';
+import { ConfigurationError, parseConfig, type CertboundConfig } from '@certbound/core';
 import { readConfigDocument } from '@certbound/core/adapter';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
 
@@ -13,16 +13,22 @@ export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
 const SETTINGS = new Set(['identityHeaders']);
 
-/** Validate the `"gateway"` member; a TypeError names the field. */
+/** Validate the `"gateway"` member; a ConfigurationError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('certbound config: gateway must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigurationError('gateway', 'certbound config: gateway must be an object');
   for (const key of Object.keys(value)) {
-    if (!SETTINGS.has(key)) throw new TypeError(`certbound config: unknown field gateway.${key}`);
+    if (!SETTINGS.has(key)) throw new ConfigurationError(`gateway.${key}`, `certbound config: unknown field gateway.${key}`);
   }
   const settings: GatewaySettings = {};
   const identityHeaders = (value as Record<string, unknown>)['identityHeaders'];
   if (identityHeaders !== undefined) {
-    settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'certbound config: gateway.identityHeaders');
+    try {
+      settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'gateway.identityHeaders');
+    } catch (error) {
+      // Same field, the file named as every other config error names it.
+      if (error instanceof ConfigurationError) throw new ConfigurationError(error.field, `certbound config: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
   return settings;
 }

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
 import { createAuthorizer } from './lib/authorize.js';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
@@ -44,7 +44,7 @@ export interface Gateway {
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${field} must be a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigurationError(field, `${field} must be a non-negative integer`);
   return value;
 }
 
@@ -63,9 +63,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const source = config.certificateSource;
   if (source?.type !== 'header') {
     // The gateway's peer is the proxy: a TLS source would read the proxy's certificate, never the client's.
-    throw new TypeError('certbound gateway: certificateSource.type must be "header" (with the proxy in trustedProxies)');
+    throw new ConfigurationError('certificateSource.type', 'certbound gateway: certificateSource.type must be "header" (with the proxy in trustedProxies)');
   }
-  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) throw new TypeError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) throw new ConfigurationError('logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent');
   const identityHeaders = resolveIdentityHeaderNames({ ...config.gateway?.identityHeaders, ...options.identityHeaders });
   const maxHeaderSize = positiveInteger(options.maxHeaderBytes, 65_536, 'maxHeaderBytes');
   const graceMs = positiveInteger(options.shutdownGraceMs, 500, 'shutdownGraceMs');

@@ -1,8 +1,7 @@
 import type { Middleware, Next, ParameterizedContext } from 'koa';
-import { resolveVerifier } from '@certbound/core/adapter';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 /** What the middleware adds to `ctx.state`. */
 export interface CertboundState {
@@ -27,12 +26,12 @@ export type CertboundMiddleware = Middleware<CertboundState> & {
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundMiddleware {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
   async function certbound(ctx: ParameterizedContext<CertboundState>, next: Next): Promise<void> {
-    const result = await verifier.verifyRequest(requestInput(ctx.req));
+    const result = await verifier.verifyRequest(requestInputOf(ctx.req));
     if (!result.ok) {
       refuse(ctx, result);
       return;
     }
-    remember(result, verifier);
+    recordAcceptance(result, verifier);
     ctx.state.auth = result;
     await next();
   }

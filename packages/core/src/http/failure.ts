@@ -1,6 +1,5 @@
-import type { ErrorCode, OAuthErrorCode, Verifier, VerifyFailure, VerifySuccess } from '../types.js';
+import type { ErrorCode, OAuthErrorCode, VerifyFailure } from '../types.js';
 import { buildChallenge, isDescriptionText, isHttpToken, isScopeToken } from './challenge.js';
-import { internalsOf } from '../verify/registry.js';
 import { invalidOption } from '../errors.js';
 
 /** One row of the error table: what a failure code becomes on the wire. */
@@ -116,51 +115,4 @@ export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFa
   };
   if (options.scope !== undefined) result.scope = options.scope;
   return result;
-}
-
-function stringsOf(value: unknown, separated: boolean): string[] {
-  if (typeof value === 'string') return separated ? value.split(' ').filter((item) => item.length > 0) : [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
-}
-
-function checkList(name: string, values: readonly string[]): void {
-  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string' || !isScopeToken(value))) {
-    invalidOption(name, 'must be an array of RFC 6750 scope tokens');
-  }
-}
-
-function authorizationFailure(verifier: Verifier, success: VerifySuccess, code: ErrorCode, required: readonly string[]): VerifyFailure {
-  const options: FailureOptions = { schemes: verifier.options.schemes, scope: required.join(' ') };
-  if (verifier.options.realm !== undefined) options.realm = verifier.options.realm;
-  const result = failure(code, options);
-  internalsOf(verifier)?.rejectAuthorization(success, code);
-  return result;
-}
-
-/**
- * `null` when the verified token grants every scope in `scopes`, else a 403 `insufficient_scope` failure whose
- * challenge names the required scopes. Granted scopes come from `scp` (Entra: space-separated string; some
- * issuers: array) and `scope` (RFC 9068 / RFC 8693: space-separated string).
- * @see RFC 6750 §3.1 — insufficient_scope; RFC 9068 §2.2.3
- */
-export function requireScopes(verifier: Verifier, success: VerifySuccess, scopes: readonly string[]): VerifyFailure | null {
-  checkList('scopes', scopes);
-  if (scopes.length === 0) return null;
-  const granted = new Set([...stringsOf(success.claims['scp'], true), ...stringsOf(success.claims['scope'], true)]);
-  if (scopes.every((scope) => granted.has(scope))) return null;
-  return authorizationFailure(verifier, success, 'ERR_INSUFFICIENT_SCOPE', scopes);
-}
-
-/**
- * `null` when the verified token carries every role in `roles` (the Entra app-only `roles` array), else a 403
- * `insufficient_scope` failure naming the required roles in the challenge's `scope` parameter.
- * @see RFC 6750 §3.1; RFC 9068 §2.2.3.1 (roles)
- */
-export function requireRoles(verifier: Verifier, success: VerifySuccess, roles: readonly string[]): VerifyFailure | null {
-  checkList('roles', roles);
-  if (roles.length === 0) return null;
-  const granted = new Set(stringsOf(success.claims['roles'], false));
-  if (roles.every((role) => granted.has(role))) return null;
-  return authorizationFailure(verifier, success, 'ERR_INSUFFICIENT_ROLE', roles);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type JwtClaims, type RequestInput, type Verifier, type VerifyFailure } from '@certbound/core';
-import { failure, requireRoles, requireScopes } from '@certbound/core/adapter';
+import { failure, roleGuard, scopeGuard, type Guard } from '@certbound/core/adapter';
 import { encodeIdentity, identityFromClaims, type Identity, type IdentityHeaderNames, type IdentityHeaderValues } from './identity.js';
 
 interface ShapedIdentity {
@@ -27,9 +27,9 @@ export interface Authorizer {
 export interface AuthorizerOptions {
   verifier: Verifier;
   identityHeaders: IdentityHeaderNames;
-  /** CONFIG.md `requiredScopes`: every listed scope must be granted. */
+  /** docs/configuration.md `requiredScopes`: every listed scope must be granted. */
   requiredScopes: readonly string[];
-  /** CONFIG.md `requiredRoles`: every listed role must be granted. */
+  /** docs/configuration.md `requiredRoles`: every listed role must be granted. */
   requiredRoles: readonly string[];
   logger: Logger;
 }
@@ -37,19 +37,12 @@ export interface AuthorizerOptions {
 /** Verify (core), apply the config's scope and role requirements, then shape the identity for the upstream. */
 export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   const { verifier, identityHeaders, logger } = options;
-  const scopes = [...options.requiredScopes];
-  const roles = [...options.requiredRoles];
   const realm = verifier.options.realm;
   const guardOptions = { schemes: verifier.options.schemes, ...(realm === undefined ? {} : { realm }) };
-  // Build the 403 challenges once now: a scope or role that cannot appear in a challenge is a startup error
-  // (TypeError), not a failure on every request.
-  for (const [field, values] of [['requiredScopes', scopes], ['requiredRoles', roles]] as const) {
-    try {
-      if (values.length > 0) failure('ERR_INSUFFICIENT_SCOPE', { ...guardOptions, scope: values.join(' ') });
-    } catch (error) {
-      throw new TypeError(`certbound config: ${field} must be RFC 6750 scope tokens (no spaces, quotes or backslashes)`, { cause: error });
-    }
-  }
+  // Core's guards check the names now: a scope or role a challenge cannot carry is a startup error naming the field.
+  const guards: Guard[] = [];
+  if (options.requiredScopes.length > 0) guards.push(scopeGuard(options.requiredScopes, { name: 'requiredScopes', verifier }));
+  if (options.requiredRoles.length > 0) guards.push(roleGuard(options.requiredRoles, { name: 'requiredRoles', verifier }));
 
   // The core hands back the same frozen claims object for every cache hit of a token, so the encoded identity is
   // kept per claims object (weakly: it goes when the core's cache drops the token) and reused while the request's
@@ -79,8 +72,10 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       }
       if (!result.ok) return { ok: false, failure: result };
       // @see RFC 6750 §3.1 insufficient_scope — 403 with the required scope in the challenge
-      const refusal = (scopes.length > 0 ? requireScopes(verifier, result, scopes) : null) ?? (roles.length > 0 ? requireRoles(verifier, result, roles) : null);
-      if (refusal) return { ok: false, failure: refusal };
+      for (const guard of guards) {
+        const refusal = guard.check(result);
+        if (refusal !== null) return { ok: false, failure: refusal };
+      }
       const { identity, headers } = shapeIdentity(result.claims, result.thumbprint);
       // A claim too large to forward in a header is refused, not truncated: a cut subject could name someone else.
       if (headers === null) return { ok: false, failure: failure('ERR_CLAIM_INVALID', guardOptions) };

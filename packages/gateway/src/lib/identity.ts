@@ -1,10 +1,10 @@
-import type { JwtClaims } from '@certbound/core';
+import { ConfigurationError, identityOf, type Identity as CoreIdentity, type JwtClaims } from '@certbound/core';
 
 /** Names of the headers the gateway hands to the proxy on success, which the proxy then sets on the upstream request. */
 export interface IdentityHeaderNames {
   /** The token's `sub`. Default "x-certbound-subject". */
   subject: string;
-  /** `client_id` (RFC 9068), else Entra's `azp` (v2) or `appid` (v1). Default "x-certbound-client-id". */
+  /** The client id (`client_id`, else Entra's `azp` (v2) or `appid` (v1): core's `identityOf`). Default "x-certbound-client-id". */
   clientId: string;
   /** `x5t#S256` of the request's client certificate. Default "x-certbound-thumbprint". */
   thumbprint: string;
@@ -29,23 +29,23 @@ type IdentityKey = (typeof IDENTITY_KEYS)[number];
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
- * Validate header names at startup (TypeError naming the field), filling defaults.
+ * Validate header names at startup (a ConfigurationError naming the field), filling defaults.
  * Names must be distinct: two identity values written to one header would let one masquerade as the other.
  */
 export function resolveIdentityHeaderNames(names: Partial<IdentityHeaderNames> | undefined, field = 'identityHeaders'): IdentityHeaderNames {
   if (names !== undefined && (typeof names !== 'object' || names === null || Array.isArray(names))) {
-    throw new TypeError(`${field} must be an object`);
+    throw new ConfigurationError(field, `${field} must be an object`);
   }
   const resolved = { ...DEFAULT_IDENTITY_HEADERS };
   for (const key of Object.keys(names ?? {})) {
-    if (!(IDENTITY_KEYS as readonly string[]).includes(key)) throw new TypeError(`${field}.${key} is not a known identity header (expected one of ${IDENTITY_KEYS.join(', ')})`);
+    if (!(IDENTITY_KEYS as readonly string[]).includes(key)) throw new ConfigurationError(`${field}.${key}`, `${field}.${key} is not a known identity header (expected one of ${IDENTITY_KEYS.join(', ')})`);
     const value = (names as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !FIELD_NAME.test(value.toLowerCase())) throw new TypeError(`${field}.${key} must be an HTTP header name`);
+    if (typeof value !== 'string' || !FIELD_NAME.test(value.toLowerCase())) throw new ConfigurationError(`${field}.${key}`, `${field}.${key} must be an HTTP header name`);
     resolved[key as IdentityKey] = value.toLowerCase();
   }
   const seen = new Set(Object.values(resolved));
-  if (seen.size !== IDENTITY_KEYS.length) throw new TypeError(`${field}: each identity header needs its own name`);
+  if (seen.size !== IDENTITY_KEYS.length) throw new ConfigurationError(field, `${field}: each identity header needs its own name`);
   return resolved;
 }
 
@@ -73,37 +73,18 @@ export function sanitiseIdentityValue(value: string): string {
   return out;
 }
 
-function stringList(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(' ').filter((item) => item.length > 0);
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string' && item.length > 0);
-  return [];
+/** The verified identity in plain form (before encoding): core's identity of the claims plus the request's certificate. */
+export interface Identity extends CoreIdentity {
+  /** `x5t#S256` of the request's client certificate, or null. */
+  readonly thumbprint: string | null;
 }
 
-function firstString(...values: unknown[]): string | undefined {
-  for (const value of values) if (typeof value === 'string' && value.length > 0) return value;
-  return undefined;
-}
-
-/** The verified identity in plain form (before encoding): what the example upstream echoes back. */
-export interface Identity {
-  subject: string | undefined;
-  clientId: string | undefined;
-  thumbprint: string | null;
-  scopes: string[];
-  roles: string[];
-}
-
-/** Pull the identity out of verified claims. Only string-typed values are used; anything else is left out. */
+/**
+ * The identity of verified claims, exactly as core's events and guards see it (one client-id precedence:
+ * `client_id`, `azp`, `appid`), plus the request's certificate thumbprint.
+ */
 export function identityFromClaims(claims: JwtClaims, thumbprint: string | null): Identity {
-  return {
-    subject: firstString(claims.sub),
-    // @see RFC 9068 §2.2 client_id; Entra v2 uses azp, v1 appid
-    clientId: firstString(claims['client_id'], claims['azp'], claims['appid']),
-    thumbprint,
-    // @see RFC 9068 §2.2.3 scope (space-delimited); Entra puts delegated scopes in scp. Both count, as in core's guard.
-    scopes: [...new Set([...stringList(claims['scp']), ...stringList(claims['scope'])])],
-    roles: stringList(claims['roles']),
-  };
+  return { ...identityOf(claims), thumbprint };
 }
 
 /** Header values for the upstream: every identity header is present, empty when the token has no such value. */

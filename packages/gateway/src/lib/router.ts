@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { VerifyFailure } from '@certbound/core';
+import { requestInputOf } from '@certbound/core/adapter';
 import type { Authorizer } from './authorize.js';
 import type { GatewayMetrics } from './metrics.js';
 import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
@@ -52,13 +53,7 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
 
   async function authorize(protocol: ProtocolAdapter, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    const decision = await authorizer.authorize({
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      socket: req.socket,
-      ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
-      url: protocol.originalUrl(req),
-    });
+    const decision = await authorizer.authorize(requestInputOf(req, protocol.originalUrl(req)));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (decision.ok && protocol.refusesAll) {
       metrics.observeDecision(protocol.name, false, 'ERR_AUTHORIZATION_MALFORMED', seconds);
