@@ -100,7 +100,19 @@ describe('SECURITY 9: the error table', () => {
     expect(result.scope).toBe('orders.read orders.write');
   });
 
-  it('SECURITY 9: failure() refuses unsafe inputs from the caller with a TypeError', () => {
+  it('SECURITY 9: the table is deep-frozen: assigning to a row throws and changes nothing', () => {
+    expect(Object.isFrozen(ERROR_TABLE)).toBe(true);
+    expect(() => {
+      (ERROR_TABLE.ERR_TOKEN_EXPIRED as { status: number }).status = 200;
+    }).toThrow(TypeError);
+    expect(() => {
+      (ERROR_TABLE as Record<string, unknown>)['ERR_TOKEN_EXPIRED'] = { status: 200, error: undefined, description: 'ok' };
+    }).toThrow(TypeError);
+    expect(ERROR_TABLE.ERR_TOKEN_EXPIRED.status).toBe(401);
+    expect(failure('ERR_TOKEN_EXPIRED').status).toBe(401);
+  });
+
+  it('SECURITY 9: failure() refuses unsafe inputs from the caller with a ConfigurationError', () => {
     expect(() => failure('ERR_NOPE' as ErrorCode)).toThrow(ConfigurationError);
     expect(() => failure('ERR_TOKEN_EXPIRED', { realm: 'a"\r\nx' })).toThrow(ConfigurationError);
     expect(() => failure('ERR_INSUFFICIENT_SCOPE', { scope: 'a"b' })).toThrow(ConfigurationError);

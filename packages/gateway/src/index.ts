@@ -8,3 +8,6 @@ export type { IdentityHeaderNames } from './lib/identity.js';
 export { NGINX_BODY_HEADER, NGINX_ORIGINAL_URI_HEADER, NGINX_STATUS_HEADER } from './lib/protocols/nginx.js';
 export { ENVOY_PATH_PREFIX } from './lib/protocols/envoy.js';
 export { NGINX_PATH, TRAEFIK_PATH } from './lib/router.js';
+// The errors this package throws are core's: one vocabulary, `error.code` and (for options) `error.field`.
+export { CertboundError, ConfigurationError } from '@certbound/core';
+export type { CertboundErrorCode } from '@certbound/core';

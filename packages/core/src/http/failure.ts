@@ -1,6 +1,7 @@
 import type { ErrorCode, OAuthErrorCode, VerifyFailure } from '../types.js';
 import { buildChallenge, isDescriptionText, isHttpToken, isScopeToken } from './challenge.js';
 import { invalidOption } from '../errors.js';
+import { deepFreeze } from '../jose/freeze.js';
 
 /** One row of the error table: what a failure code becomes on the wire. */
 export interface ErrorTableRow {
@@ -20,7 +21,7 @@ const invalidToken = (description: string): ErrorTableRow => ({ status: 401, err
  *   when the request lacks credentials or uses an unsupported scheme.
  * @see PROTOCOL.md §3; SECURITY.md rule 9 — JWKS unavailable with an unknown key is 503, never 200.
  */
-export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = Object.freeze({
+export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = deepFreeze({
   ERR_NO_CREDENTIALS: { status: 401, error: undefined, description: 'Authentication required' },
   ERR_UNSUPPORTED_SCHEME: { status: 401, error: undefined, description: 'Unsupported authorization scheme' },
   ERR_AUTHORIZATION_DUPLICATE: invalidRequest('More than one Authorization header'),
