@@ -1,6 +1,6 @@
 import { ConfigurationError, parseConfig, type CertboundConfig } from '@certbound/core';
 import { readConfigDocument } from '@certbound/core/adapter';
-import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
 
 /** The gateway's own settings: the optional `"gateway"` member of the CONFIG.md file (an extension of the format). */
 export interface GatewaySettings {

@@ -5,11 +5,11 @@ import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigurationError, createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
-import { createAuthorizer } from './lib/authorize.js';
-import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
-import { createDefaultLogger, isLogLevel } from './lib/logger.js';
-import { createGatewayMetrics } from './lib/metrics.js';
-import { createRouter } from './lib/router.js';
+import { createAuthorizer } from './authorize.js';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
+import { createDefaultLogger, isLogLevel } from './logger.js';
+import { createGatewayMetrics } from './metrics.js';
+import { createRouter } from './router.js';
 
 export interface StartGatewayOptions {
   /** Identity header names; override the config file's `gateway.identityHeaders`. Default `x-certbound-*`. */
