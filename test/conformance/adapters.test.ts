@@ -1,6 +1,6 @@
 /**
  * The conformance suite against the three example APIs (Koa, Express, Fastify), each a child process started from
- * one CONFIG.md file and reached over real mutual TLS. Every case runs unchanged against each; the last test
+ * one docs/configuration.md file and reached over real mutual TLS. Every case runs unchanged against each; the last test
  * proves the three answered every case identically.
  */
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,7 @@ for (const name of ADAPTERS) {
       });
     }
 
-    it('CONFIG.md: stops cleanly on SIGTERM (exit code 0, no forced exit)', async () => {
+    it('docs/configuration.md: stops cleanly on SIGTERM (exit code 0, no forced exit)', async () => {
       const { code, signal } = await child.stop('SIGTERM');
       expect({ code, signal, stderr: child.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
     });

@@ -4,14 +4,14 @@
  * has to protect `protectedPath` with the fixture's issuer, audience, JWKS, TLS certificate binding and guards
  * (REQUIRED_SCOPE, REQUIRED_ROLE), and leave `publicPath` open.
  *
- * Each case names the rule it proves (SECURITY.md / PROTOCOL.md / RFC) and its class of hostile input.
+ * Each case names the rule it proves (docs/security.md / docs/protocol.md / RFC) and its class of hostile input.
  */
 import { createHash, randomUUID, sign } from 'node:crypto';
 import type { ClientName } from '../support/fixture.js';
 import { CLIENT_ID, ISSUER, REQUIRED_ROLE, REQUIRED_SCOPE, TENANT_ID, type AuthFixture } from '../support/fixture.js';
 import type { MintOptions } from '../support/tokens.js';
 
-/** The classes of SECURITY.md ("Classes of hostile input to cover"), plus the happy paths. */
+/** The classes of docs/security.md ("Classes of hostile input to cover"), plus the happy paths. */
 export type CaseClass =
   | 'happy path'
   | 'binding mismatches and encodings'
@@ -250,7 +250,7 @@ const happy: ConformanceCase[] = [
   {
     id: 'happy-public-route',
     title: 'the public route answers without credentials and without a challenge',
-    rule: 'CONFIG.md (GET /healthz without auth)',
+    rule: 'docs/configuration.md (GET /healthz without auth)',
     class: 'happy path',
     request: () => ({ route: 'public', client: 'none' }),
     expect: { status: 200, challenge: null },

@@ -1,5 +1,5 @@
 /**
- * The three example APIs as CONFIG.md promises them: started by `pnpm --dir examples/X start`, by `--config` or
+ * The three example APIs as docs/configuration.md promises them: started by `pnpm --dir examples/X start`, by `--config` or
  * by `CERTBOUND_CONFIG`, one JSON ready line, clean SIGTERM, startup errors naming the field, the TLS client
  * certificate policy, and the programmatic `startServer(config)` the demo and benchmarks import.
  */
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('examples: `pnpm --dir examples/X start`', () => {
-  it(`CONFIG.md: with CERTBOUND_CONFIG each of ${EXAMPLES.map((e) => e.name).join(', ')} prints exactly one JSON ready line and serves`, async () => {
+  it(`docs/configuration.md: with CERTBOUND_CONFIG each of ${EXAMPLES.map((e) => e.name).join(', ')} prints exactly one JSON ready line and serves`, async () => {
     await Promise.all(
       EXAMPLES.map(async ({ name }) => {
         const child = await startChild({ command: 'pnpm', args: ['--dir', `examples/${name}`, 'start'], cwd: root, env: { CERTBOUND_CONFIG: configFile }, processGroup: true });
@@ -84,7 +84,7 @@ for (const { name, startServer } of EXAMPLES) {
       expect({ code: stopped.code, signal: stopped.signal, stderr: child.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
     });
 
-    it('CONFIG.md: startup errors — no configuration (exit 2, usage), an unknown field (exit 1, naming it)', async () => {
+    it('docs/configuration.md: startup errors — no configuration (exit 2, usage), an unknown field (exit 1, naming it)', async () => {
       const bad = join(fixture.dir, `${name}-bad.json`);
       await writeFile(bad, JSON.stringify({ ...fixture.baseConfig(), certificateSource: { type: 'tls', trustedProxy: ['0.0.0.0/0'] } }));
       const [missing, unknown] = await Promise.all([

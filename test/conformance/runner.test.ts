@@ -117,7 +117,7 @@ describe('conformance runner: comparing targets', () => {
     expect(differences.join('\n')).not.toMatch(/^y:/m);
   });
 
-  it('the case list covers every class of SECURITY.md with at least 40 hostile cases', () => {
+  it('the case list covers every class of docs/security.md with at least 40 hostile cases', () => {
     const classes = new Set(conformanceCases.map((c) => c.class));
     expect([...classes].sort()).toEqual(
       [

@@ -1,6 +1,6 @@
 /**
  * Start a server as a child process and wait for its ready line (`{"ready": true, "url": ...}` on stdout), the way
- * CONFIG.md's servers announce themselves. Every child started here is stopped by `stopAllChildren()`.
+ * docs/configuration.md's servers announce themselves. Every child started here is stopped by `stopAllChildren()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,7 @@ export interface StartChildOptions {
   readyTimeoutMs?: number;
   /**
    * Recognise the ready line and return the server's URL, or null for other lines. Default: a JSON line
-   * `{"ready": true, "url": ...}` as CONFIG.md's servers print.
+   * `{"ready": true, "url": ...}` as docs/configuration.md's servers print.
    */
   ready?: (line: string) => string | null;
   /**

@@ -1,6 +1,6 @@
 /**
  * Everything a suite needs to stand up protected servers for real: a dev PKI on disk, a token issuer, its JWKS
- * served over HTTPS with the dev CA, and CONFIG.md files pointing at all of it.
+ * served over HTTPS with the dev CA, and docs/configuration.md files pointing at all of it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,9 +36,9 @@ export interface AuthFixture {
   tls(client: ClientName): ClientTls;
   /** `x5t#S256` of a client's certificate. */
   thumbprint(client: Exclude<ClientName, 'none'>): string;
-  /** The CONFIG.md document every conformance target uses (relative paths, remote JWKS over HTTPS). */
+  /** The docs/configuration.md document every conformance target uses (relative paths, remote JWKS over HTTPS). */
   baseConfig(): Record<string, unknown>;
-  /** Write a CONFIG.md file into `dir` (base config with top-level changes; `undefined` removes a field). */
+  /** Write a docs/configuration.md file into `dir` (base config with top-level changes; `undefined` removes a field). */
   writeConfig(name: string, changes?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-// Shared test helpers: a token issuer, mTLS requests, PKI + CONFIG.md fixtures, servers and child processes.
+// Shared test helpers: a token issuer, mTLS requests, PKI + docs/configuration.md fixtures, servers and child processes.
 export { createTestIssuer } from './tokens.js';
 export type { MintOptions, TestAlgorithm, TestIssuer, TestIssuerOptions, TestSigningKey } from './tokens.js';
 export { mtlsAgent, mtlsRequest, parseRawResponse, rawHttpsRequest } from './mtls.js';

@@ -43,7 +43,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('CONFIG.md: loading', () => {
+describe('docs/configuration.md: loading', () => {
   it('applies the documented defaults: listen 127.0.0.1, verifyClientCertificate false, no guards', () => {
     const config = parseConfig({ ...base(), listen: undefined }, dir);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 0 });
@@ -65,7 +65,7 @@ describe('CONFIG.md: loading', () => {
     expect(config.tls?.verifyClientCertificate).toBe(true);
   });
 
-  it('accepts every field of the CONFIG.md example', () => {
+  it('accepts every field of the docs/configuration.md example', () => {
     const config = parseConfig(
       {
         listen: { host: '127.0.0.1', port: 8443 },
@@ -115,7 +115,7 @@ describe('CONFIG.md: loading', () => {
   });
 });
 
-describe('CONFIG.md: unknown fields and wrong types are refused naming the field', () => {
+describe('docs/configuration.md: unknown fields and wrong types are refused naming the field', () => {
   const cases: Array<[string, (d: Record<string, unknown>) => unknown, RegExp]> = [
     ['an unknown top-level field', (d) => ({ ...d, issuers: 'x' }), /unknown field issuers/],
     ['an unknown listen field', (d) => ({ ...d, listen: { port: 0, address: '0.0.0.0' } }), /unknown field listen\.address/],
@@ -177,7 +177,7 @@ describe('CONFIG.md: unknown fields and wrong types are refused naming the field
   });
 });
 
-describe('CONFIG.md → verifier options', () => {
+describe('docs/configuration.md → verifier options', () => {
   it('maps every verifier field and leaves listen, tls and the guards out', () => {
     const config = parseConfig(
       {

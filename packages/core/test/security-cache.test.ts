@@ -1,4 +1,4 @@
-// SECURITY.md rule 10: caches never widen acceptance. A verified-token cache hit re-checks time claims, the binding
+// docs/security.md rule 10: caches never widen acceptance. A verified-token cache hit re-checks time claims, the binding
 // and the signing key; the cache is bounded; a key that leaves the JWKS stops validating cached tokens.
 // A hit is recognisable from outside: it returns the very same (frozen) claims object as the first verification.
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';

@@ -1,4 +1,4 @@
-// SECURITY.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
+// docs/security.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
 // fixed texts in the allowed charset; challenges never reflect request data.
 import { ConfigurationError } from '../src/errors.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ describe('SECURITY 9: the error table', () => {
     ERR_VERIFICATION_FAILED: [401, 'invalid_token'],
   };
 
-  it('SECURITY 9: maps every error code as PROTOCOL.md §3 says', () => {
+  it('SECURITY 9: maps every error code as docs/protocol.md §3 says', () => {
     expect(Object.keys(ERROR_TABLE).sort()).toEqual(Object.keys(expected).sort());
     for (const [code, [status, error]] of Object.entries(expected)) {
       expect([ERROR_TABLE[code as ErrorCode].status, ERROR_TABLE[code as ErrorCode].error], code).toEqual([status, error]);

@@ -1,4 +1,4 @@
-// SECURITY.md rules 1 and 2: algorithms, keys and JOSE header tricks. Every hostile token is refused with a precise
+// docs/security.md rules 1 and 2: algorithms, keys and JOSE header tricks. Every hostile token is refused with a precise
 // code and an RFC 6750 invalid_token answer; keys named in token headers are never fetched or used.
 import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';

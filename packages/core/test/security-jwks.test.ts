@@ -1,4 +1,4 @@
-// SECURITY.md rule 3: JWKS fetching is bounded. A real HTTPS JWKS endpoint (dev-pki CA) counts its requests:
+// docs/security.md rule 3: JWKS fetching is bounded. A real HTTPS JWKS endpoint (dev-pki CA) counts its requests:
 // timeout, size cap, max-age, one refetch per cooldown under a kid flood, outages keep known keys and turn unknown
 // keys into 503, never into acceptance.
 import { randomUUID } from 'node:crypto';

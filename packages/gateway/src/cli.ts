@@ -7,7 +7,7 @@ import { createDefaultLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { startGateway, type Gateway } from './start-gateway.js';
 
 const USAGE = `usage: certbound-gateway --config FILE [--log-level ${LOG_LEVELS.join('|')}]
-  --config FILE      CONFIG.md file (or set CERTBOUND_CONFIG)
+  --config FILE      configuration file, see docs/configuration.md (or set CERTBOUND_CONFIG)
   --log-level LEVEL  default info (or set CERTBOUND_LOG_LEVEL)`;
 
 function exitWith(message: string, code: number): never {

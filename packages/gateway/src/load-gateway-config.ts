@@ -2,13 +2,13 @@ import { ConfigurationError, parseConfig, type CertboundConfig } from '@certboun
 import { readConfigDocument } from '@certbound/core/adapter';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
 
-/** The gateway's own settings: the optional `"gateway"` member of the CONFIG.md file (an extension of the format). */
+/** The gateway's own settings: the optional `"gateway"` member of the docs/configuration.md file (an extension of the format). */
 export interface GatewaySettings {
   /** Names of the identity headers handed to the proxy. Default: `x-certbound-subject`, `x-certbound-client-id`, … */
   identityHeaders?: Partial<IdentityHeaderNames>;
 }
 
-/** A CONFIG.md file as the gateway reads it. */
+/** A docs/configuration.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
 const SETTINGS = new Set(['identityHeaders']);
@@ -34,7 +34,7 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
 }
 
 /**
- * Parse a CONFIG.md document for the gateway (relative paths resolve against `baseDir`): the shared fields through
+ * Parse a docs/configuration.md document for the gateway (relative paths resolve against `baseDir`): the shared fields through
  * core's `parseConfig`, plus the gateway's own `"gateway"` member.
  */
 export function parseGatewayConfig(json: unknown, baseDir: string): GatewayConfig {

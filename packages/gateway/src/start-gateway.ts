@@ -54,7 +54,7 @@ function urlHost(host: string): string {
 }
 
 /**
- * Start the authorization service described by a CONFIG.md config: nginx `auth_request` at `/auth/nginx`, Envoy
+ * Start the authorization service described by a docs/configuration.md config: nginx `auth_request` at `/auth/nginx`, Envoy
  * `ext_authz` (HTTP service) under `/auth/envoy`, Traefik ForwardAuth at `/auth/traefik`, plus `/healthz` and
  * `/metrics`. The config's certificate source must be a header source with trusted proxies: the gateway sees the
  * client certificate only as the proxy forwards it.
@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     onEvent(event: VerifierEvent) {
       if (event.type === 'untrusted-proxy-header') {
         metrics.countUntrustedHeader();
-        // @see SECURITY.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
+        // @see docs/security.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
         logger.warn({ peer: event.remoteAddress }, 'certificate header from an untrusted peer ignored');
       } else if (event.type === 'report-only') {
         logger.warn({ code: event.code, subject: event.subject, thumbprint: event.thumbprint }, 'report-only: binding policy "required" would refuse this request');

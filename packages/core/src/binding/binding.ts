@@ -36,7 +36,7 @@ export type TokenBinding = Buffer | null;
  * padded, standard-base64 and non-string values are invalid tokens. A `cnf` carrying only other confirmation
  * methods (DPoP `jkt`, `jwk`, …) is refused too: accepting it as a plain bearer token would be the downgrade that
  * RFC 9449 §7.2 and RFC 8705 §3 forbid.
- * @see RFC 8705 §3.1; RFC 7800 §3.1; SECURITY.md rule 5
+ * @see RFC 8705 §3.1; RFC 7800 §3.1; docs/security.md rule 5
  */
 export function readBinding(claims: Record<string, unknown>): TokenBinding | 'invalid' {
   if (!Object.hasOwn(claims, 'cnf')) return null;
@@ -54,7 +54,7 @@ export function readBinding(claims: Record<string, unknown>): TokenBinding | 'in
  * True when the request certificate's thumbprint equals the token's; length check, then constant time. The binding
  * was checked canonical when the token was verified; the request thumbprint comes from a certificate source or
  * `verifyToken`'s argument check, both of which only produce canonical (ASCII) thumbprints.
- * @see SECURITY.md rule 5
+ * @see docs/security.md rule 5
  */
 export function thumbprintMatches(binding: Buffer, thumbprint: string): boolean {
   if (thumbprint.length !== binding.length || binding.length !== X5T_S256_LENGTH) return false;
@@ -66,7 +66,7 @@ export function thumbprintMatches(binding: Buffer, thumbprint: string): boolean 
  * What `required` would refuse this request for, or null when the binding holds. The policy then decides:
  * `required` refuses, `if-present` refuses all but `ERR_TOKEN_NOT_BOUND`, `report-only` accepts and reports.
  * A bound token without a matching certificate is never accepted except in report-only mode.
- * @see RFC 8705 §3; SECURITY.md rule 5
+ * @see RFC 8705 §3; docs/security.md rule 5
  */
 export function bindingProblem(binding: TokenBinding, thumbprint: string | null): ErrorCode | null {
   if (binding === null) return 'ERR_TOKEN_NOT_BOUND';

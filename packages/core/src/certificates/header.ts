@@ -249,7 +249,7 @@ export function headerSource(options: HeaderSourceOptions): HeaderCertificateSou
         const certificate = readHeader(input, name);
         const hash = hashName === undefined ? ABSENT : readHeader(input, hashName);
         if (!trusted.contains(peerAddress(input))) {
-          // @see SECURITY.md rule 7 — from an untrusted peer the header is ignored; the connection's own certificate counts.
+          // @see docs/security.md rule 7 — from an untrusted peer the header is ignored; the connection's own certificate counts.
           const thumbprint = readTlsThumbprint(input.socket);
           const own: CertificateLookup = { ok: true, thumbprint, from: thumbprint === null ? 'none' : 'tls' };
           return certificate.state === 'absent' && hash.state === 'absent' ? own : { ...own, ignoredUntrustedHeader: true };

@@ -16,7 +16,7 @@ export interface IssuerMatcher {
  * Exact issuers, plus templates such as `https://login.microsoftonline.com/{tenantid}/v2.0` (Entra v2) or
  * `https://sts.windows.net/{tenantid}/` (Entra v1) where `{tenantid}` is replaced by the token's own string `tid`
  * and the result must equal `iss` exactly.
- * @see RFC 9068 §4 — iss exact match; PROTOCOL.md §2 (Entra issuer forms)
+ * @see RFC 9068 §4 — iss exact match; docs/protocol.md §2 (Entra issuer forms)
  */
 export function createIssuerMatcher(issuers: readonly string[]): IssuerMatcher {
   const exact = new Set<string>();

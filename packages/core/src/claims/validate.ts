@@ -14,7 +14,7 @@ export interface TokenTimes {
   readonly iat: number | undefined;
 }
 
-/** @see SECURITY.md rule 4 — numeric dates must be finite numbers (JSON `1e999` parses to Infinity). */
+/** @see docs/security.md rule 4 — numeric dates must be finite numbers (JSON `1e999` parses to Infinity). */
 function numericDate(value: unknown): number | undefined | null {
   if (value === undefined) return undefined;
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -22,7 +22,7 @@ function numericDate(value: unknown): number | undefined | null {
 
 /**
  * Check the claims that do not depend on time: presence, types, issuer and audience.
- * @see RFC 7519 §4.1; RFC 9068 §4; SECURITY.md rule 4 — exact iss, aud contains ours, exp required.
+ * @see RFC 7519 §4.1; RFC 9068 §4; docs/security.md rule 4 — exact iss, aud contains ours, exp required.
  */
 export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules): TokenTimes | ErrorCode {
   if (!Object.hasOwn(claims, 'iss') || !Object.hasOwn(claims, 'aud') || !Object.hasOwn(claims, 'exp')) return 'ERR_CLAIM_MISSING';
@@ -48,7 +48,7 @@ export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules):
 /**
  * Time checks, done on every request (cold or cached), with `now` in seconds and the leeway in seconds. Boundaries
  * follow jose: expired when `exp <= now - leeway`, not yet valid when `nbf > now + leeway`.
- * @see RFC 7519 §4.1.4–4.1.6; SECURITY.md rules 4 and 10
+ * @see RFC 7519 §4.1.4–4.1.6; docs/security.md rules 4 and 10
  */
 export function checkTimes(times: TokenTimes, now: number, leeway: number): ErrorCode | null {
   if (times.exp <= now - leeway) return 'ERR_TOKEN_EXPIRED';

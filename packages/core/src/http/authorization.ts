@@ -33,7 +33,7 @@ function parameterName(raw: string): string {
 /**
  * Whether the URL's query carries an `access_token` parameter (also percent-encoded, any case): such requests are
  * refused instead of ignoring the parameter, so a client that leaks tokens into URLs learns it at once.
- * @see RFC 6750 §2.3, §5.3; SECURITY.md rule 8
+ * @see RFC 6750 §2.3, §5.3; docs/security.md rule 8
  */
 export function hasQueryToken(url: string | undefined): boolean {
   if (typeof url !== 'string') return false;
@@ -53,7 +53,7 @@ type HeaderRead = { count: number; value: unknown };
 
 /**
  * Count the Authorization fields: Node keeps only the first of duplicated Authorization headers in `headers`, so
- * `rawHeaders` is the only place a duplicate is visible. @see SECURITY.md rule 8
+ * `rawHeaders` is the only place a duplicate is visible. @see docs/security.md rule 8
  */
 function readAuthorization(input: RequestInput): HeaderRead {
   let count = 0;
@@ -83,7 +83,7 @@ export interface ExtractorOptions {
  * Take the access token from exactly one `Authorization: <scheme> <token68>` header. Schemes compare
  * case-insensitively and come back in the configured spelling. Query-string tokens are refused, cookies and bodies
  * are never read.
- * @see RFC 6750 §2.1, §3.1; RFC 9110 §11.4 (credentials = auth-scheme 1*SP token68); SECURITY.md rule 8
+ * @see RFC 6750 §2.1, §3.1; RFC 9110 §11.4 (credentials = auth-scheme 1*SP token68); docs/security.md rule 8
  */
 export function createExtractor(options: ExtractorOptions): (input: RequestInput) => Extraction {
   const byLowerCase = new Map(options.schemes.map((scheme) => [scheme.toLowerCase(), scheme]));

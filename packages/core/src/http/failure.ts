@@ -19,7 +19,7 @@ const invalidToken = (description: string): ErrorTableRow => ({ status: 401, err
  * The one table mapping every failure to status + RFC 6750 error.
  * @see RFC 6750 §3.1 — invalid_request (400), invalid_token (401), insufficient_scope (403); no error code at all
  *   when the request lacks credentials or uses an unsupported scheme.
- * @see PROTOCOL.md §3; SECURITY.md rule 9 — JWKS unavailable with an unknown key is 503, never 200.
+ * @see docs/protocol.md §3; docs/security.md rule 9 — JWKS unavailable with an unknown key is 503, never 200.
  */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = deepFreeze({
   ERR_NO_CREDENTIALS: { status: 401, error: undefined, description: 'Authentication required' },

@@ -19,7 +19,7 @@ export interface CompactParts {
 
 /**
  * Locate the segments of a compact JWS. Five segments are a JWE; anything but three is malformed.
- * @see RFC 7515 §7.1; RFC 7516 §7.1; SECURITY.md rule 2 — JWE is refused before any crypto work.
+ * @see RFC 7515 §7.1; RFC 7516 §7.1; docs/security.md rule 2 — JWE is refused before any crypto work.
  */
 export function splitCompact(token: string): CompactParts | ErrorCode {
   const firstDot = token.indexOf('.');
@@ -52,7 +52,7 @@ export interface HeaderRules {
 /**
  * Check a JOSE header without touching any key. Header parameters that point at keys (`jku`, `x5u`, `jwk`, `x5c`,
  * `x5t`) are never read: keys come from the configured JWKS only.
- * @see SECURITY.md rules 1–2; RFC 8725 §2.1, §3.1, §3.11; RFC 7515 §4.1.11 (crit), RFC 7797 §3 (b64)
+ * @see docs/security.md rules 1–2; RFC 8725 §2.1, §3.1, §3.11; RFC 7515 §4.1.11 (crit), RFC 7797 §3 (b64)
  */
 export function checkHeader(segment: string, rules: HeaderRules): CheckedHeader | ErrorCode {
   const bytes = decodeBase64url(segment);

@@ -3,7 +3,7 @@ import type { JwsAlgorithm } from '../types.js';
 import { ALGORITHM_NAMES, ALGORITHMS, MIN_RSA_BITS, type AlgorithmSpec } from '../jose/algorithms.js';
 import { isCanonicalBase64url } from '../jose/base64url.js';
 
-/** One verification key, imported once, bound to exactly one algorithm. @see SECURITY.md rule 1 */
+/** One verification key, imported once, bound to exactly one algorithm. @see docs/security.md rule 1 */
 export interface KeyRecord {
   readonly kid: string | undefined;
   readonly alg: JwsAlgorithm;
@@ -68,7 +68,7 @@ function verifyKeyFor(spec: AlgorithmSpec, key: KeyObject): KeyObject | VerifyKe
  * Import one JWK for verification. The key is bound to a single algorithm: its `alg` when present, otherwise the
  * only allowed algorithm its `kty`/`crv` fit; several fitting algorithms (an RSA key with RS256 and PS256 both
  * allowed) make the key ambiguous and it is refused.
- * @see SECURITY.md rule 1; RFC 8725 §3.1; RFC 7517 §4.2–4.4 (use, key_ops, alg)
+ * @see docs/security.md rule 1; RFC 8725 §3.1; RFC 7517 §4.2–4.4 (use, key_ops, alg)
  */
 export function importJwk(jwk: unknown, allowed: ReadonlySet<JwsAlgorithm>): JwkImport {
   if (!isPlainObject(jwk)) return { kind: 'invalid', reason: 'is not a JSON object' };

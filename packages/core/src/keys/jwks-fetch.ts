@@ -17,7 +17,7 @@ export class JwksFetchError extends Error {
  * A fetcher for jwks-rsa's `fetcher` option: one bounded HTTPS GET. Only `200` with a JSON object holding a `keys`
  * array is a success; redirects are not followed (a JWKS location is configuration, not something the network
  * may change). TLS server verification is always on.
- * @see SECURITY.md rule 3 — timeout and maximum response size
+ * @see docs/security.md rule 3 — timeout and maximum response size
  */
 export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => Promise<{ keys: unknown[] }> {
   const { timeoutMs, maxResponseBytes, agent } = options;

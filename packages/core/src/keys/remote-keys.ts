@@ -116,7 +116,7 @@ export function remoteKeys(options: RemoteKeysOptions): RemoteKeys {
  * - An outage (failed fetch) keeps serving the keys already known; after a failure the next attempt waits for
  *   the cooldown. An unknown kid during an outage is `ERR_JWKS_UNAVAILABLE` (503), never acceptance.
  * - A fetched JWKS without a single usable key counts as a failed fetch: the known keys stay.
- * @see SECURITY.md rules 3 and 10; RFC 8725 §3.10 is silent on rotation, this follows jose's remote JWKS semantics.
+ * @see docs/security.md rules 3 and 10; RFC 8725 §3.10 is silent on rotation, this follows jose's remote JWKS semantics.
  */
 function openRemoteKeyStore(options: Omit<RemoteKeys, 'kind' | 'open'>, context: KeyStoreContext): KeyStore {
   const { cacheMaxAgeMs, cooldownMs } = options;
@@ -191,7 +191,7 @@ function openRemoteKeyStore(options: Omit<RemoteKeys, 'kind' | 'open'>, context:
     const coolingDown =
       now <= attemptedAt || now - unknownKidRefetchAt < cooldownMs || (lastAttemptFailed && now - attemptedAt < cooldownMs);
     if (selected === 'unknown-kid' && !coolingDown) {
-      // @see SECURITY.md rule 3 — a flood of random kids causes at most one fetch per cooldown.
+      // @see docs/security.md rule 3 — a flood of random kids causes at most one fetch per cooldown.
       unknownKidRefetchAt = now;
       return fetchKeys(now).then(() => lookup(alg, kid));
     }

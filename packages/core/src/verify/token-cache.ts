@@ -38,7 +38,7 @@ export function entryBytes(token: string): number {
  * with another header or payload is another token). Bounded in entries and in estimated bytes; eviction is CLOCK-like ("second
  * chance"): a hit only sets a bit, so the hot path does no map reordering, and eviction skips recently used
  * entries. Nothing here decides acceptance: time claims, the key and the binding are re-checked on every hit.
- * @see SECURITY.md rule 10
+ * @see docs/security.md rule 10
  */
 export class TokenCache {
   readonly #entries = new Map<string, Entry>();

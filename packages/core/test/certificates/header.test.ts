@@ -49,7 +49,7 @@ describe('headerSource options (validated at creation)', () => {
     expect(create(null)).toThrow(ConfigurationError);
   });
 
-  it('has a default header name per format (CONFIG.md certificateSource)', async () => {
+  it('has a default header name per format (docs/configuration.md certificateSource)', async () => {
     const { a } = await testPki();
     const defaults: Array<[HeaderCertificateFormat, string, string]> = [
       ['rfc9440', 'Client-Cert', `:${a.der.toString('base64')}:`],

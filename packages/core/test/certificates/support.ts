@@ -103,7 +103,7 @@ export interface FormatUnderTest {
 }
 
 /**
- * The robustness table every format must pass (SECURITY.md rule 7, PROTOCOL.md §7): valid leaf, "no certificate"
+ * The robustness table every format must pass (docs/security.md rule 7, docs/protocol.md §7): valid leaf, "no certificate"
  * markers, duplicates, size cap, forbidden characters, non-certificate bytes, hash agreement, untrusted peers.
  */
 export function robustnessTable(subject: FormatUnderTest): void {

@@ -119,7 +119,7 @@ function decodeUrlEncodedPem(value: string): Uint8Array | null {
  * away (or by the client itself, through APPEND_FORWARD) and are never used. `Cert` gives the leaf; without it, the
  * first certificate of `Chain`; `Hash` gives a thumbprint that must agree with the certificate when both are
  * present (checked by the header source). An element with none of them carries no certificate.
- * @see SECURITY.md rule 7
+ * @see docs/security.md rule 7
  */
 export function decodeXfcc(value: string): DecodedCertificateHeader {
   const elements = parseXfccElements(value);
