@@ -8,7 +8,10 @@ import type { KeySource } from './keys/key-store.js';
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
-/** @see RFC 8705 §3 — what to do with the token's `cnf["x5t#S256"]`. */
+/**
+ * What the verifier does with the token's `cnf["x5t#S256"]` and the request's certificate.
+ * @see RFC 8705 §3
+ */
 export type BindingPolicy =
   /** Every token must be bound and match the request's certificate (default). */
   | 'required'
@@ -48,6 +51,7 @@ export interface Jwk {
   [member: string]: unknown;
 }
 
+/** Options of `createVerifier`: checked when the verifier is created (a ConfigurationError names the field). */
 export interface VerifierOptions {
   /** Accepted `iss`: exact string, list, or a template containing `{tenantid}` matched against the token's `tid`. */
   issuer: string | string[];
@@ -145,6 +149,7 @@ export type ErrorCode =
 /** RFC 6750 §3.1 error codes, plus `temporarily_unavailable` for a JWKS outage with an unknown key. */
 export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
+/** A verified token's claims (deeply frozen): the registered claims typed, the rest as JSON. @see RFC 7519 §4.1 */
 export type JwtClaims = Record<string, unknown> & {
   iss?: string;
   sub?: string;
@@ -155,8 +160,10 @@ export type JwtClaims = Record<string, unknown> & {
   cnf?: Record<string, unknown>;
 };
 
+/** A verified token's JOSE header (deeply frozen). @see RFC 7515 §4 */
 export type JoseHeader = Record<string, unknown> & { alg: string; kid?: string; typ?: string };
 
+/** An accepted request: the verified token and the certificate it was presented with. */
 export interface VerifySuccess {
   ok: true;
   claims: JwtClaims;
@@ -169,6 +176,11 @@ export interface VerifySuccess {
   token: string;
 }
 
+/**
+ * A refused request, ready to send: status, RFC 6750 error, `WWW-Authenticate` challenge and JSON body. Shared and
+ * frozen: the same object serves every request refused for the same reason.
+ * @see RFC 6750 §3
+ */
 export interface VerifyFailure {
   ok: false;
   status: 400 | 401 | 403 | 503;
@@ -185,8 +197,10 @@ export interface VerifyFailure {
   scope?: string;
 }
 
+/** What `verifyRequest` and `verifyToken` resolve to; `result.ok` narrows. */
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
+/** One decision, for logs and metrics (`onEvent`). Subject and client id come only from signature-verified claims. */
 export interface VerifierEvent {
   type: 'accepted' | 'rejected' | 'report-only' | 'untrusted-proxy-header';
   code?: ErrorCode;
@@ -211,11 +225,13 @@ export type CertificateLookup =
     }
   | { ok: false; code: 'ERR_CERTIFICATE_HEADER_INVALID' | 'ERR_CERTIFICATE_HEADER_DUPLICATE' | 'ERR_CERTIFICATE_HASH_MISMATCH'; description: string };
 
+/** Where a request's client certificate comes from: `tlsSource()` or `headerSource(...)`. `lookup` never throws. */
 export interface CertificateSource {
   readonly type: 'tls' | 'header';
   lookup(input: RequestInput): CertificateLookup;
 }
 
+/** A verifier from `createVerifier`: verifies requests or tokens, never throws for client input. */
 export interface Verifier {
   /** Verify one HTTP request. Never rejects for anything a client can send. */
   verifyRequest(input: RequestInput): Promise<VerifyResult>;

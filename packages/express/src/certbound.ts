@@ -25,8 +25,19 @@ export type CertboundHandler = RequestHandler & {
  * Accepted: `req.auth` is set and `next()` runs. Refused: the status, `WWW-Authenticate` challenge and JSON body
  * `{ error, error_description }` come from the verifier. An unexpected internal error goes to `next(err)`.
  *
- * @param optionsOrVerifier verifier options (validated now: a TypeError at startup, never on a request), or a
- *   verifier from `createVerifier` to share one cache between several middleware.
+ * @param optionsOrVerifier verifier options (validated now: a ConfigurationError at startup, never on a request),
+ *   or a verifier from `createVerifier` to share one cache between several middleware.
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { remoteKeys } from '@certbound/core';
+ * import { certbound, requireScopes } from '@certbound/express';
+ *
+ * const app = express();
+ * app.use(certbound({ issuer, audience: 'api://orders', algorithms: ['RS256'], keys: remoteKeys({ uri: jwksUri }) }));
+ * app.get('/orders', requireScopes('orders.read'), (req, res) => res.json({ subject: req.auth?.claims.sub }));
+ * ```
+ * @see RFC 8705 §3; RFC 6750 §3
  */
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundHandler {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');

@@ -20,6 +20,7 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the certbound Fastify plugin. */
 export interface CertboundPluginOptions {
   /** Verifier options (validated at registration: a ConfigurationError at startup), or a verifier from `createVerifier`. */
   verifier: VerifierOptions | Verifier;
@@ -57,5 +58,19 @@ async function certboundPlugin(fastify: FastifyInstance, options: CertboundPlugi
  * Accepted: `request.auth` is set. Refused: the status, `WWW-Authenticate` challenge and JSON body
  * `{ error, error_description }` come from the verifier. Not encapsulated (fastify-plugin): the hook and decorators
  * belong to the context that registers it, so register it inside the plugin that holds the protected routes.
+ * Options are validated at registration: a ConfigurationError at startup, never on a request.
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { remoteKeys } from '@certbound/core';
+ * import { certbound, requireScopes } from '@certbound/fastify';
+ *
+ * const app = Fastify({ https: { cert, key, requestCert: true, rejectUnauthorized: false } });
+ * await app.register(async (api) => {
+ *   await api.register(certbound, { verifier: { issuer, audience: 'api://orders', algorithms: ['RS256'], keys: remoteKeys({ uri: jwksUri }) } });
+ *   api.get('/orders', { preHandler: requireScopes('orders.read') }, async (request) => ({ subject: request.auth?.claims.sub }));
+ * });
+ * ```
+ * @see RFC 8705 §3; RFC 6750 §3
  */
 export const certbound: FastifyPluginAsync<CertboundPluginOptions> = fastifyPlugin(certboundPlugin, { fastify: '5.x', name: '@certbound/fastify' });

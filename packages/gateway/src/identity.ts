@@ -14,6 +14,7 @@ export interface IdentityHeaderNames {
   roles: string;
 }
 
+/** The identity header names used unless `gateway.identityHeaders` or `identityHeaders` rename them. */
 export const DEFAULT_IDENTITY_HEADERS: Readonly<IdentityHeaderNames> = Object.freeze({
   subject: 'x-certbound-subject',
   clientId: 'x-certbound-client-id',

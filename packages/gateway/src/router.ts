@@ -9,9 +9,11 @@ import { nginxMalformedProtocol, nginxProtocol } from './protocols/nginx.js';
 import { send, type ProtocolAdapter } from './protocols/shared.js';
 import { traefikProtocol } from './protocols/traefik.js';
 
+/** Path of the nginx `auth_request` endpoint. */
 export const NGINX_PATH = '/auth/nginx';
 /** Where the example nginx config sends requests nginx itself refused as malformed (see nginxMalformedProtocol). */
 export const NGINX_MALFORMED_PATH = '/auth/nginx/malformed';
+/** Path of the Traefik ForwardAuth endpoint. */
 export const TRAEFIK_PATH = '/auth/traefik';
 
 function pathOf(url: string): string {

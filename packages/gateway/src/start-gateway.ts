@@ -11,6 +11,7 @@ import { createDefaultLogger, isLogLevel } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createRouter } from './router.js';
 
+/** Options of {@link startGateway}, beside the configuration file. */
 export interface StartGatewayOptions {
   /** Identity header names; override the config file's `gateway.identityHeaders`. Default `x-certbound-*`. */
   identityHeaders?: Partial<IdentityHeaderNames>;
@@ -54,10 +55,18 @@ function urlHost(host: string): string {
 }
 
 /**
- * Start the authorization service described by a docs/configuration.md config: nginx `auth_request` at `/auth/nginx`, Envoy
+ * Start the authorization service described by a configuration file (docs/configuration.md): nginx `auth_request` at `/auth/nginx`, Envoy
  * `ext_authz` (HTTP service) under `/auth/envoy`, Traefik ForwardAuth at `/auth/traefik`, plus `/healthz` and
  * `/metrics`. The config's certificate source must be a header source with trusted proxies: the gateway sees the
- * client certificate only as the proxy forwards it.
+ * client certificate only as the proxy forwards it. Configuration mistakes are a ConfigurationError naming the field.
+ * @example
+ * ```ts
+ * import { loadGatewayConfig, startGateway } from '@certbound/gateway';
+ *
+ * const gateway = await startGateway(await loadGatewayConfig('certbound.json'));
+ * console.log(`nginx auth_request → ${gateway.url}/auth/nginx`);
+ * process.once('SIGTERM', () => void gateway.close());
+ * ```
  */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
   const source = config.certificateSource;

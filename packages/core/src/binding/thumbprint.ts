@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** @see RFC 8705 §3.1 — `x5t#S256` is base64url(SHA-256(DER)), without padding. */
+/**
+ * The `x5t#S256` thumbprint of a certificate's DER bytes: base64url(SHA-256(DER)), without padding.
+ * @see RFC 8705 §3.1
+ */
 export function thumbprintOfDer(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('base64url');
 }

@@ -67,6 +67,7 @@ for (const [code, row] of Object.entries(ERROR_TABLE)) {
 /** Schemes used in challenges when the caller gives none (the verifier's default). */
 export const DEFAULT_SCHEMES: readonly string[] = Object.freeze(['Bearer', 'mtls_pop']);
 
+/** Options of {@link failure}: how the challenge is spelled. */
 export interface FailureOptions {
   /** Schemes to challenge with, one challenge each. Default ["Bearer", "mtls_pop"]. */
   schemes?: readonly string[];
