@@ -42,7 +42,9 @@ const LIMIT_MAX_HEADER_BYTES = 1_048_576;
 const CACHE_ENTRIES = 64;
 
 const FIELD = 'certificateSource';
-const KNOWN_OPTIONS = new Set(['format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']);
+/** The options `headerSource()` takes: the one list (the configuration file's `certificateSource` reuses it). */
+export const HEADER_SOURCE_OPTIONS: readonly (keyof HeaderSourceOptions)[] = Object.freeze(['format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(HEADER_SOURCE_OPTIONS);
 // RFC 9110 §5.1 field-name = token
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
 // Anything but HTAB and visible ASCII/space: NUL, CR, LF, other controls, DEL, obs-text.

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BindingPolicy, HeaderSourceOptions, Jwk, JwsAlgorithm, VerifierOptions } from '../types.js';
 import { BINDING_POLICIES } from '../binding/binding.js';
-import { headerSource } from '../certificates/header.js';
+import { HEADER_SOURCE_OPTIONS, headerSource } from '../certificates/header.js';
 import { tlsSource } from '../certificates/tls.js';
 import { ConfigurationError } from '../errors.js';
 import { ALGORITHM_NAMES } from '../jose/algorithms.js';
@@ -262,7 +262,7 @@ function parseCertificateSource(value: unknown): CertificateSourceConfig {
     object(value, 'certificateSource', new Set(['type']));
     return { type: 'tls' };
   }
-  const { type: _type, ...options } = object(value, 'certificateSource', new Set(['type', 'format', 'header', 'trustedProxies', 'hashHeader', 'maxHeaderBytes']));
+  const { type: _type, ...options } = object(value, 'certificateSource', new Set(['type', ...HEADER_SOURCE_OPTIONS]));
   // @see docs/security.md rule 7 — no default: a header source trusts nobody until told whom.
   if (options['trustedProxies'] === undefined) fail('certificateSource.trustedProxies', 'a non-empty array of CIDRs (required for type "header")', undefined);
   // The source checks the format, the CIDRs, the header names and the size limit: exactly what the verifier will.
