@@ -231,12 +231,18 @@ export interface CertificateSource {
   lookup(input: RequestInput): CertificateLookup;
 }
 
+/**
+ * The certificate a non-HTTP caller hands `verifyToken`: DER bytes of the leaf, PEM text (its first CERTIFICATE
+ * block), a precomputed `{ thumbprint }` (canonical `x5t#S256`), or null for none.
+ */
+export type CertificateArgument = Uint8Array | string | { thumbprint: string } | null;
+
 /** A verifier from `createVerifier`: verifies requests or tokens, never throws for client input. */
 export interface Verifier {
   /** Verify one HTTP request. Never rejects for anything a client can send. */
   verifyRequest(input: RequestInput): Promise<VerifyResult>;
   /** Verify a token against a certificate (DER bytes, PEM, or a precomputed thumbprint), for non-HTTP callers. */
-  verifyToken(token: string, certificate: Uint8Array | string | { thumbprint: string } | null, options?: { scheme?: string }): Promise<VerifyResult>;
+  verifyToken(token: string, certificate: CertificateArgument, options?: { scheme?: string }): Promise<VerifyResult>;
   /** The options in force, with defaults applied. */
   readonly options: Readonly<ResolvedVerifierOptions>;
   /** Release timers and agents (remote JWKS). */

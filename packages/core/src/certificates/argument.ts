@@ -6,8 +6,6 @@ import { firstPemCertificate } from './pem.js';
 /** Certificates already checked, by thumbprint: repeated calls with the same certificate skip the X.509 parse. */
 const VALIDATED_ENTRIES = 256;
 
-export type CertificateArgument = Uint8Array | string | { thumbprint: string } | null;
-
 /**
  * The `x5t#S256` of what a non-HTTP caller passes to `verifyToken`: DER bytes of exactly one certificate, a PEM
  * text (its first CERTIFICATE block, the leaf), a precomputed `{ thumbprint }` in canonical base64url, or null.
