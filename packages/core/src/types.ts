@@ -3,6 +3,7 @@
  * extend it, but do not rename or repurpose what is here.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderCertificateFormat } from './certificates/formats/index.js';
 import type { KeySource } from './keys/key-store.js';
 
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
@@ -20,8 +21,8 @@ export type BindingPolicy =
   /** Accept, and emit an event saying what `required` would have done. For rollout only; never the default. */
   | 'report-only';
 
-/** Forwarded-certificate header formats (docs/configuration.md `certificateSource.format`; packages/core/PROXIES.md). */
-export type HeaderCertificateFormat = 'rfc9440' | 'xfcc' | 'nginx' | 'aws-alb' | 'azure-arr' | 'traefik' | 'base64-der';
+/** Forwarded-certificate header formats: the names of `certificates/formats/index.ts` (see PROXIES.md). */
+export type { HeaderCertificateFormat } from './certificates/formats/index.js';
 
 /** Options of `headerSource()`: a client certificate forwarded by a TLS-terminating proxy. */
 export interface HeaderSourceOptions {

@@ -5,13 +5,7 @@ import { thumbprintFromHex } from '../binding/thumbprint.js';
 import { compileTrustedProxies } from './cidr.js';
 import { readTlsThumbprint } from './tls.js';
 import type { ForwardedCertificateFormat } from './formats/format.js';
-import { awsAlbFormat } from './formats/aws-alb.js';
-import { azureArrFormat } from './formats/azure-arr.js';
-import { base64DerFormat } from './formats/base64-der.js';
-import { nginxFormat } from './formats/nginx.js';
-import { rfc9440Format } from './formats/rfc9440.js';
-import { traefikFormat } from './formats/traefik.js';
-import { xfccFormat } from './formats/xfcc.js';
+import { HEADER_FORMATS } from './formats/index.js';
 
 /** A header source, with the settings it was built from (for logs and startup messages). */
 export interface HeaderCertificateSource extends CertificateSource {
@@ -22,17 +16,6 @@ export interface HeaderCertificateSource extends CertificateSource {
   readonly hashHeader: string | undefined;
   readonly trustedProxies: readonly string[];
 }
-
-/** Every forwarded-certificate format, by its `format` name: the one list (config files are checked against it). */
-export const HEADER_FORMATS: Readonly<Record<HeaderCertificateFormat, ForwardedCertificateFormat>> = Object.freeze({
-  rfc9440: rfc9440Format,
-  xfcc: xfccFormat,
-  nginx: nginxFormat,
-  'aws-alb': awsAlbFormat,
-  'azure-arr': azureArrFormat,
-  traefik: traefikFormat,
-  'base64-der': base64DerFormat,
-});
 
 /** Default for `maxHeaderBytes`: room for an RSA-4096 leaf as URL-encoded PEM, far below Node's 16 KiB header limit. */
 const DEFAULT_MAX_HEADER_BYTES = 16_384;
