@@ -120,7 +120,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // ── the pipeline ────────────────────────────────────────────────────────────────────────────────────────────
 
   /** extract → certificate, then the credentials go through the cache. */
-  function runRequest(input: RequestInput): VerifyResult | Promise<VerifyResult> {
+  function extractThenCertificate(input: RequestInput): VerifyResult | Promise<VerifyResult> {
     const remoteAddress = peerAddressOf(input);
     // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
     const lookup = lookupCertificate(input);
@@ -130,7 +130,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
     const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress };
     if (!lookup.ok) return reject(lookup.code, attempt);
-    return throughCache(attempt, true);
+    return viaCache(attempt, true);
   }
 
   function lookupCertificate(input: RequestInput): CertificateLookup {
@@ -142,26 +142,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   /** cache: a hit is honoured only while its key is current, and is decided again (time, binding) every time. */
-  function throughCache(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+  function viaCache(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
     const nowMs = clock();
     const hit = cache === null ? undefined : cache.get(attempt.token);
-    if (hit === undefined) return verifyFresh(attempt, nowMs, fromHeader);
+    if (hit === undefined) return structureThenKey(attempt, nowMs, fromHeader);
     // @see docs/security.md rule 10 — a hit re-checks the key, the time claims and the binding.
     const current = keyStore.isCurrent(hit.key, nowMs);
-    if (current === true) return decide(hit, attempt, nowMs);
+    if (current === true) return timesThenBinding(hit, attempt, nowMs);
     if (current === false) {
       cache?.delete(attempt.token);
-      return verifyFresh(attempt, nowMs, fromHeader);
+      return structureThenKey(attempt, nowMs, fromHeader);
     }
     return current.then((stillCurrent) => {
-      if (stillCurrent) return decide(hit, attempt, clock());
+      if (stillCurrent) return timesThenBinding(hit, attempt, clock());
       cache?.delete(attempt.token);
-      return verifyFresh(attempt, clock(), fromHeader);
+      return structureThenKey(attempt, clock(), fromHeader);
     });
   }
 
   /** structure/header → key. */
-  function verifyFresh(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+  function structureThenKey(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
     const structured = structureStage(attempt.token, checkHeader);
     if (typeof structured === 'string') {
       // A token that parses is made of base64url characters and dots, hence token68. Only a token that does not
@@ -170,12 +170,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return reject(fromHeader && !isToken68(attempt.token) ? 'ERR_AUTHORIZATION_MALFORMED' : structured, attempt);
     }
     const key = keyStore.resolve(structured.header.alg, structured.header.kid, nowMs);
-    if (key instanceof Promise) return key.then((resolvedKey) => withKey(attempt, structured, resolvedKey));
-    return withKey(attempt, structured, key);
+    if (key instanceof Promise) return key.then((resolvedKey) => signatureThenClaims(attempt, structured, resolvedKey));
+    return signatureThenClaims(attempt, structured, key);
   }
 
   /** signature → claims, then the verified token enters the cache and is decided. */
-  function withKey(attempt: Attempt, structured: StructuredToken, key: VerificationKey | KeyFailure): VerifyResult {
+  function signatureThenClaims(attempt: Attempt, structured: StructuredToken, key: VerificationKey | KeyFailure): VerifyResult {
     if (typeof key === 'string') return reject(key, attempt);
     if (!signatureStage(attempt.token, structured, key)) return reject('ERR_SIGNATURE_INVALID', attempt);
     const verified = claimsStage(structured, key, claimRules);
@@ -187,11 +187,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const nowMs = clock();
     // Only a token within its time claims now is cached; an expired one is refused below and never stored.
     if (cache !== null && checkTimes(verified.times, Math.floor(nowMs / 1000), leeway) === null) cache.set(attempt.token, verified);
-    return decide(verified, attempt, nowMs);
+    return timesThenBinding(verified, attempt, nowMs);
   }
 
   /** time claims and binding: the per-request part, the same for cache hits and fresh verifications. */
-  function decide(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
+  function timesThenBinding(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
     const outcome = bindingStage(verified, attempt.thumbprint, Math.floor(nowMs / 1000), leeway, policy);
     if (outcome === null) return accept(verified, attempt, undefined);
     if (typeof outcome === 'string') {
@@ -218,7 +218,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const verifier: Verifier = {
     options: resolved,
     verifyRequest(input: RequestInput): Promise<VerifyResult> {
-      return settle(() => runRequest(input));
+      return settle(() => extractThenCertificate(input));
     },
     verifyToken(token, certificate, callOptions): Promise<VerifyResult> {
       return settle(() => {
@@ -232,7 +232,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (token.length > resolved.maxTokenLength) return reject('ERR_TOKEN_TOO_LONG', facts);
         if (found === 'invalid') return reject('ERR_CERTIFICATE_INVALID', facts);
         // verifyToken skips extraction and the certificate source: the caller hands both over.
-        return throughCache({ token, scheme, thumbprint }, false);
+        return viaCache({ token, scheme, thumbprint }, false);
       });
     },
     close(): Promise<void> {
