@@ -15,7 +15,7 @@
  */
 import { KeyObject, constants, createHash, randomUUID, sign, verify, type VerifyKeyObjectInput } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createVerifier, type JwsAlgorithm, type Verifier } from '@certbound/core';
+import { createVerifier, staticKeys, type JwsAlgorithm, type Verifier } from '@certbound/core';
 import { exportJWK, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
 
 export const ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -110,7 +110,7 @@ async function fixture(alg: JwsAlgorithm, count: number): Promise<Fixture> {
     const input = `${header}.${payload}`;
     tokens.push(`${input}.${sign(signer.digest, Buffer.from(input), signer.signKey).toString('base64url')}`);
   }
-  const options = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], jwks: { keys: [jwk as never] } };
+  const options = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], keys: staticKeys({ keys: [jwk as never] }) };
   return {
     alg,
     tokens,

@@ -10,9 +10,14 @@ const DOCUMENTED_DEFAULT = 10_000; // packages/core/src/types.ts: "Default `{ ma
 
 export async function defaultCacheCap(verifierOptions: Record<string, unknown>): Promise<CoreCacheInfo> {
   try {
-    const core = (await import('@certbound/core')) as { createVerifier?: (options: never) => { options: { cache?: unknown }; close(): Promise<void> } };
-    if (typeof core.createVerifier !== 'function') throw new Error('createVerifier is not exported');
-    const verifier = core.createVerifier(verifierOptions as never);
+    const core = (await import('@certbound/core')) as {
+      createVerifier?: (options: never) => { options: { cache?: unknown }; close(): Promise<void> };
+      staticKeys?: (jwks: never) => unknown;
+    };
+    if (typeof core.createVerifier !== 'function' || typeof core.staticKeys !== 'function') throw new Error('createVerifier or staticKeys is not exported');
+    // The benchmark specs carry a JWK Set; the verifier takes it as a key source.
+    const { jwks, ...rest } = verifierOptions;
+    const verifier = core.createVerifier({ ...rest, keys: core.staticKeys(jwks as never) } as never);
     const cache = verifier.options.cache;
     await verifier.close();
     if (typeof cache === 'object' && cache !== null && typeof (cache as { maxEntries?: unknown }).maxEntries === 'number') {

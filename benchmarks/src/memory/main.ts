@@ -46,12 +46,12 @@ function collect(): void {
 }
 
 async function run(init: MemoryInit): Promise<MemoryOutcome> {
-  const { createVerifier } = await import('@certbound/core');
+  const { createVerifier, staticKeys } = await import('@certbound/core');
   const verifier = createVerifier({
     issuer: init.signer.issuer,
     audience: init.signer.audience,
     algorithms: ['ES256'],
-    jwks: init.jwks as never,
+    keys: staticKeys(init.jwks as never),
   });
   const cacheOption = verifier.options.cache;
   const cap = typeof cacheOption === 'object' && cacheOption !== null && typeof cacheOption.maxEntries === 'number' ? cacheOption.maxEntries : null;

@@ -4,7 +4,7 @@ import { createApp } from './app.js';
 
 export type { RunningServer, StartServerOptions } from '@certbound-examples/shared/listen';
 
-/** Start the Express example API from a CONFIG.md config, in this process. */
+/** Start the Express example API from a configuration file (docs/configuration.md), in this process. */
 export function startServer(config: CertboundConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   return listenWithVerifier(config, options, (verifier) => createApp(config, verifier));
 }

@@ -4,7 +4,7 @@ import { createApp } from './app.js';
 
 export type { RunningServer, StartServerOptions } from '@certbound-examples/shared/listen';
 
-/** Start the Fastify example API from a CONFIG.md config, in this process. Fastify owns its server and its close. */
+/** Start the Fastify example API from a configuration file (docs/configuration.md), in this process. Fastify owns its server and its close. */
 export async function startServer(config: CertboundConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const verifier = configuredVerifier(config, options);
   const app = createApp(config, verifier);

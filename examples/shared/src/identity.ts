@@ -1,34 +1,28 @@
-import type { VerifySuccess } from '@certbound/core';
+import { identityOf as coreIdentityOf, type VerifySuccess } from '@certbound/core';
 
 // Shared by the Koa, Express and Fastify example APIs: all three answer GET /whoami with the same shape.
 
 /** What `GET /whoami` answers: the caller as the verified token and its TLS certificate describe it. */
 export interface Identity {
   sub: string | null;
-  /** `client_id` (RFC 9068), else Entra's `azp` (v2) or `appid` (v1). */
+  /** Core's client id: `client_id` (RFC 9068), else Entra's `azp` (v2) or `appid` (v1). */
   client_id: string | null;
   /** `x5t#S256` of the certificate this request came with. */
   thumbprint: string | null;
-  /** Delegated scopes (`scp`, else `scope`), split on spaces. */
+  /** Delegated scopes (`scp` and `scope`). */
   scopes: string[];
   /** App roles (Entra `roles`). */
   roles: string[];
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
-
-function words(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(' ').filter((word) => word.length > 0);
-  return Array.isArray(value) ? value.filter((word): word is string => typeof word === 'string') : [];
-}
-
+/** The /whoami body: core's `identityOf` of the verified claims, in snake_case JSON, plus the request's thumbprint. */
 export function identityOf(auth: VerifySuccess): Identity {
-  const claims = auth.claims;
+  const identity = coreIdentityOf(auth.claims);
   return {
-    sub: text(claims.sub),
-    client_id: text(claims['client_id']) ?? text(claims['azp']) ?? text(claims['appid']),
+    sub: identity.subject ?? null,
+    client_id: identity.clientId ?? null,
     thumbprint: auth.thumbprint,
-    scopes: words(claims['scp'] ?? claims['scope']),
-    roles: words(claims['roles']),
+    scopes: [...identity.scopes],
+    roles: [...identity.roles],
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The listen-and-close part the example APIs share: one verifier per server from the CONFIG.md config, a loopback
+ * The listen-and-close part the example APIs share: one verifier per server from the docs/configuration.md config, a loopback
  * or configured listener (HTTPS asking for a client certificate when the config has `tls`), and a close that lets
  * in-flight requests finish for a short grace before cutting their connections.
  */

@@ -1,165 +1,58 @@
-import type { ErrorCode, OAuthErrorCode, Verifier, VerifyFailure, VerifySuccess } from './types.js';
-import { buildChallenge, isDescriptionText, isHttpToken, isScopeToken } from './lib/challenge.js';
-import { internalsOf } from './lib/verifier-registry.js';
+/**
+ * The errors @certbound/core (and the adapters and gateway built on it) throw. Verification never throws: a request
+ * gets a `VerifyFailure` result whose `code` is an {@link ErrorCode}. What throws is a mistake in the program or its
+ * configuration, found at startup: a `CertboundError` whose `code` says which kind, and for options the `field`.
+ */
 
-/** One row of the error table: what a failure code becomes on the wire. */
-export interface ErrorTableRow {
-  readonly status: VerifyFailure['status'];
-  /** RFC 6750 error code; undefined when the request carried no (usable) credentials. */
-  readonly error: OAuthErrorCode | undefined;
-  /** Fixed text: never built from request data. */
-  readonly description: string;
-}
-
-const invalidRequest = (description: string): ErrorTableRow => ({ status: 400, error: 'invalid_request', description });
-const invalidToken = (description: string): ErrorTableRow => ({ status: 401, error: 'invalid_token', description });
+/** Stable codes of thrown errors; `switch (error.code)` narrows. */
+export type CertboundErrorCode =
+  /** An option, a config-file field or a constructor argument is invalid: `field` names it. */
+  | 'ERR_INVALID_OPTION'
+  /** A configuration file (or a file it names) cannot be read or is not JSON. */
+  | 'ERR_CONFIG_UNREADABLE'
+  /** A guard ran on a request no certbound middleware verified: the route is wired in the wrong order. */
+  | 'ERR_GUARD_WITHOUT_AUTH';
 
 /**
- * The one table mapping every failure to status + RFC 6750 error.
- * @see RFC 6750 §3.1 — invalid_request (400), invalid_token (401), insufficient_scope (403); no error code at all
- *   when the request lacks credentials or uses an unsupported scheme.
- * @see PROTOCOL.md §3; SECURITY.md rule 9 — JWKS unavailable with an unknown key is 503, never 200.
+ * Base class of every error certbound throws. Use `instanceof CertboundError` to tell them from others, then
+ * `error.code`.
+ * @example
+ * ```ts
+ * try {
+ *   createVerifier(options);
+ * } catch (error) {
+ *   if (error instanceof ConfigurationError) console.error(`fix ${error.field}: ${error.message}`);
+ *   else throw error;
+ * }
+ * ```
  */
-export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = Object.freeze({
-  ERR_NO_CREDENTIALS: { status: 401, error: undefined, description: 'Authentication required' },
-  ERR_UNSUPPORTED_SCHEME: { status: 401, error: undefined, description: 'Unsupported authorization scheme' },
-  ERR_AUTHORIZATION_DUPLICATE: invalidRequest('More than one Authorization header'),
-  ERR_AUTHORIZATION_MALFORMED: invalidRequest('Malformed Authorization header'),
-  ERR_MULTIPLE_METHODS: invalidRequest('More than one method was used to send the access token'),
-  ERR_QUERY_TOKEN: invalidRequest('Access tokens in the query string are not accepted'),
-  ERR_TOKEN_TOO_LONG: invalidRequest('The access token is too long'),
-  ERR_JWT_MALFORMED: invalidToken('The access token is malformed'),
-  ERR_JWE_UNSUPPORTED: invalidToken('Encrypted or nested access tokens are not accepted'),
-  ERR_JOSE_HEADER_INVALID: invalidToken('The access token header is invalid'),
-  ERR_CRIT_UNSUPPORTED: invalidToken('The access token uses an unsupported critical header'),
-  ERR_ALG_NOT_ALLOWED: invalidToken('The access token signing algorithm is not allowed'),
-  ERR_TYP_NOT_ALLOWED: invalidToken('The access token type is not allowed'),
-  ERR_KEY_NOT_FOUND: invalidToken('The access token signing key is unknown'),
-  ERR_KEY_ALG_MISMATCH: invalidToken('The access token signing key does not fit its algorithm'),
-  ERR_SIGNATURE_INVALID: invalidToken('The access token signature is invalid'),
-  ERR_JWKS_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable', description: 'The signing keys are temporarily unavailable' },
-  ERR_CLAIM_INVALID: invalidToken('The access token has an invalid claim'),
-  ERR_CLAIM_MISSING: invalidToken('The access token lacks a required claim'),
-  ERR_ISSUER_MISMATCH: invalidToken('The access token issuer is not accepted'),
-  ERR_AUDIENCE_MISMATCH: invalidToken('The access token audience is not accepted'),
-  ERR_TOKEN_EXPIRED: invalidToken('The access token expired'),
-  ERR_TOKEN_NOT_YET_VALID: invalidToken('The access token is not yet valid'),
-  ERR_TOKEN_ISSUED_IN_FUTURE: invalidToken('The access token was issued in the future'),
-  ERR_CNF_INVALID: invalidToken('The access token confirmation claim is invalid or unsupported'),
-  ERR_TOKEN_NOT_BOUND: invalidToken('The access token is not bound to a client certificate'),
-  ERR_CERTIFICATE_MISSING: invalidToken('A client certificate is required for this access token'),
-  ERR_BINDING_MISMATCH: invalidToken('The access token is bound to another client certificate'),
-  ERR_CERTIFICATE_HEADER_INVALID: invalidRequest('The forwarded client certificate is malformed'),
-  ERR_CERTIFICATE_HEADER_DUPLICATE: invalidRequest('The forwarded client certificate was sent more than once'),
-  ERR_CERTIFICATE_HASH_MISMATCH: invalidRequest('The forwarded client certificate does not match its forwarded hash'),
-  ERR_CERTIFICATE_INVALID: invalidRequest('The client certificate is malformed'),
-  ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope', description: 'The access token lacks a required scope' },
-  ERR_INSUFFICIENT_ROLE: { status: 403, error: 'insufficient_scope', description: 'The access token lacks a required role' },
-  ERR_VERIFICATION_FAILED: invalidToken('The access token could not be verified'),
-} satisfies Record<ErrorCode, ErrorTableRow>);
+export class CertboundError extends Error {
+  /** What kind of mistake this is; stable across releases, unlike `message`. */
+  readonly code: CertboundErrorCode;
 
-for (const [code, row] of Object.entries(ERROR_TABLE)) {
-  // A programming error caught at load time, never in a response.
-  if (!isDescriptionText(row.description)) throw new Error(`error table: the description of ${code} leaves the RFC 6750 charset`);
-}
+  constructor(code: CertboundErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
 
-/** Schemes used in challenges when the caller gives none (the verifier's default). */
-export const DEFAULT_SCHEMES: readonly string[] = Object.freeze(['Bearer', 'mtls_pop']);
-
-export interface FailureOptions {
-  /** Schemes to challenge with, one challenge each. Default ["Bearer", "mtls_pop"]. */
-  schemes?: readonly string[];
-  /** `realm` parameter of every challenge. Default none. */
-  realm?: string;
-  /** Space-separated scopes (or roles) for `insufficient_scope`: the challenge's `scope` parameter. */
-  scope?: string;
-}
-
-function assertSchemes(schemes: readonly string[]): void {
-  if (!Array.isArray(schemes) || schemes.length === 0 || schemes.some((scheme) => typeof scheme !== 'string' || !isHttpToken(scheme))) {
-    throw new TypeError('schemes must be a non-empty array of HTTP auth-scheme tokens');
+  override get name(): string {
+    return this.constructor.name;
   }
 }
 
-function assertScope(scope: string): void {
-  const tokens = scope.split(' ');
-  if (tokens.some((token) => !isScopeToken(token))) {
-    throw new TypeError('scope must be space-separated RFC 6750 scope tokens (no quotes, backslashes or controls)');
+/** An invalid option or configuration field, reported when the verifier, middleware or gateway is created. */
+export class ConfigurationError extends CertboundError {
+  declare readonly code: 'ERR_INVALID_OPTION' | 'ERR_CONFIG_UNREADABLE';
+  /** Path of the offending field, e.g. `certificateSource.trustedProxies[1]` or `jwks.keys[0]`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: { cause?: unknown; code?: 'ERR_INVALID_OPTION' | 'ERR_CONFIG_UNREADABLE' }) {
+    super(options?.code ?? 'ERR_INVALID_OPTION', message, options);
+    this.field = field;
   }
 }
 
-/**
- * The complete failure result for `code`: status, RFC 6750 error, fixed description, `WWW-Authenticate` value and
- * JSON body. Adapters and the gateway use this (or the verifier's own results) instead of formatting errors.
- * Throws TypeError only for invalid `options` (a programming error), never because of request data.
- * @see RFC 6750 §3
- */
-export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFailure {
-  const row = ERROR_TABLE[code];
-  if (row === undefined) throw new TypeError(`failure: unknown error code ${JSON.stringify(code)}`);
-  const schemes = options.schemes ?? DEFAULT_SCHEMES;
-  assertSchemes(schemes);
-  if (options.realm !== undefined && (typeof options.realm !== 'string' || !isDescriptionText(options.realm))) {
-    throw new TypeError('realm must be a string without quotes, backslashes or control characters');
-  }
-  if (options.scope !== undefined) assertScope(options.scope);
-  const challenge = buildChallenge(schemes, { realm: options.realm, error: row.error, description: row.description, scope: options.scope });
-  const result: VerifyFailure = {
-    ok: false,
-    status: row.status,
-    error: row.error,
-    description: row.description,
-    code,
-    challenge,
-    body: { error: row.error ?? 'unauthorized', error_description: row.description },
-  };
-  if (options.scope !== undefined) result.scope = options.scope;
-  return result;
-}
-
-function stringsOf(value: unknown, separated: boolean): string[] {
-  if (typeof value === 'string') return separated ? value.split(' ').filter((item) => item.length > 0) : [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
-}
-
-function checkList(name: string, values: readonly string[]): void {
-  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string' || !isScopeToken(value))) {
-    throw new TypeError(`${name} must be an array of RFC 6750 scope tokens`);
-  }
-}
-
-function authorizationFailure(verifier: Verifier, success: VerifySuccess, code: ErrorCode, required: readonly string[]): VerifyFailure {
-  const options: FailureOptions = { schemes: verifier.options.schemes, scope: required.join(' ') };
-  if (verifier.options.realm !== undefined) options.realm = verifier.options.realm;
-  const result = failure(code, options);
-  internalsOf(verifier)?.rejectAuthorization(success, code);
-  return result;
-}
-
-/**
- * `null` when the verified token grants every scope in `scopes`, else a 403 `insufficient_scope` failure whose
- * challenge names the required scopes. Granted scopes come from `scp` (Entra: space-separated string; some
- * issuers: array) and `scope` (RFC 9068 / RFC 8693: space-separated string).
- * @see RFC 6750 §3.1 — insufficient_scope; RFC 9068 §2.2.3
- */
-export function requireScopes(verifier: Verifier, success: VerifySuccess, scopes: readonly string[]): VerifyFailure | null {
-  checkList('scopes', scopes);
-  if (scopes.length === 0) return null;
-  const granted = new Set([...stringsOf(success.claims['scp'], true), ...stringsOf(success.claims['scope'], true)]);
-  if (scopes.every((scope) => granted.has(scope))) return null;
-  return authorizationFailure(verifier, success, 'ERR_INSUFFICIENT_SCOPE', scopes);
-}
-
-/**
- * `null` when the verified token carries every role in `roles` (the Entra app-only `roles` array), else a 403
- * `insufficient_scope` failure naming the required roles in the challenge's `scope` parameter.
- * @see RFC 6750 §3.1; RFC 9068 §2.2.3.1 (roles)
- */
-export function requireRoles(verifier: Verifier, success: VerifySuccess, roles: readonly string[]): VerifyFailure | null {
-  checkList('roles', roles);
-  if (roles.length === 0) return null;
-  const granted = new Set(stringsOf(success.claims['roles'], false));
-  if (roles.every((role) => granted.has(role))) return null;
-  return authorizationFailure(verifier, success, 'ERR_INSUFFICIENT_ROLE', roles);
+/** Throw a ConfigurationError for `field`, whose message starts with the field: `"<field> <problem>"`. */
+export function invalidOption(field: string, problem: string, cause?: unknown): never {
+  throw new ConfigurationError(field, `${field} ${problem}`, cause === undefined ? undefined : { cause });
 }

@@ -3,11 +3,16 @@
  * extend it, but do not rename or repurpose what is here.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderCertificateFormat } from './certificates/formats/index.js';
+import type { KeySource } from './keys/key-store.js';
 
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
-/** @see RFC 8705 §3 — what to do with the token's `cnf["x5t#S256"]`. */
+/**
+ * What the verifier does with the token's `cnf["x5t#S256"]` and the request's certificate.
+ * @see RFC 8705 §3
+ */
 export type BindingPolicy =
   /** Every token must be bound and match the request's certificate (default). */
   | 'required'
@@ -16,24 +21,22 @@ export type BindingPolicy =
   /** Accept, and emit an event saying what `required` would have done. For rollout only; never the default. */
   | 'report-only';
 
-/** Forwarded-certificate header formats (CONFIG.md `certificateSource.format`). */
-export type HeaderCertificateFormat = 'rfc9440' | 'xfcc' | 'nginx' | 'aws-alb' | 'azure-arr' | 'traefik' | 'base64-der';
+/** Forwarded-certificate header formats: the names of `certificates/formats/index.ts` (see PROXIES.md). */
+export type { HeaderCertificateFormat } from './certificates/formats/index.js';
 
-/** Where the request's client certificate comes from. */
-export type CertificateSourceOptions =
-  | { type: 'tls' }
-  | {
-      type: 'header';
-      format: HeaderCertificateFormat;
-      /** Header name (lower-case or not); each format has a default. */
-      header?: string;
-      /** CIDRs of the proxies allowed to send the header. Required, no default. */
-      trustedProxies: string[];
-      /** Header carrying a hex SHA-256 fingerprint (hash-only sources, or cross-check when both arrive). */
-      hashHeader?: string;
-      /** Largest header value accepted, in bytes. Default 16384. */
-      maxHeaderBytes?: number;
-    };
+/** Options of `headerSource()`: a client certificate forwarded by a TLS-terminating proxy. */
+export interface HeaderSourceOptions {
+  /** How the proxy encodes the certificate. */
+  format: HeaderCertificateFormat;
+  /** Header name (lower-case or not). Default: the format's own (see PROXIES.md). */
+  header?: string;
+  /** CIDRs of the proxies allowed to send the header. Required, no default. */
+  trustedProxies: readonly string[];
+  /** Header carrying a hex SHA-256 fingerprint (hash-only sources, or cross-check when both arrive). Default none. */
+  hashHeader?: string;
+  /** Largest header value accepted, in bytes. Default 16384. */
+  maxHeaderBytes?: number;
+}
 
 /** A JSON Web Key as found in a JWKS. */
 export interface Jwk {
@@ -49,19 +52,7 @@ export interface Jwk {
   [member: string]: unknown;
 }
 
-export interface RemoteJwksOptions {
-  /** Request timeout in milliseconds. Default 5000. */
-  timeoutMs?: number;
-  /** How long fetched keys are trusted before a refetch, in milliseconds. Default 600000 (10 minutes). */
-  cacheMaxAgeMs?: number;
-  /** At most one refetch for an unknown `kid` per this many milliseconds. Default 30000. */
-  cooldownMs?: number;
-  /** Largest JWKS response accepted, in bytes. Default 65536. */
-  maxResponseBytes?: number;
-  /** PEM CA certificate(s) trusted for the JWKS host (private authorities). */
-  ca?: string | string[];
-}
-
+/** Options of `createVerifier`: checked when the verifier is created (a ConfigurationError names the field). */
 export interface VerifierOptions {
   /** Accepted `iss`: exact string, list, or a template containing `{tenantid}` matched against the token's `tid`. */
   issuer: string | string[];
@@ -69,11 +60,8 @@ export interface VerifierOptions {
   audience: string | string[];
   /** The allow-list of JWS algorithms. Required. */
   algorithms: JwsAlgorithm[];
-  /** Static JWKS. Exactly one of `jwks` and `jwksUri`. */
-  jwks?: { keys: Jwk[] };
-  /** Remote JWKS (https). Exactly one of `jwks` and `jwksUri`. */
-  jwksUri?: string;
-  jwksOptions?: RemoteJwksOptions;
+  /** Where the verification keys come from: `remoteKeys({ uri })` or `staticKeys(jwks)`. Required. */
+  keys: KeySource;
   /** Allowed JOSE `typ` values, compared case-insensitively. Default ["at+jwt", "application/at+jwt"]. */
   tokenTypes?: string[];
   /** Leeway for `exp`/`nbf`/`iat`, in seconds. Default 30. */
@@ -86,8 +74,11 @@ export interface VerifierOptions {
   binding?: BindingPolicy;
   /** Accepted Authorization schemes, case-insensitive. Default ["Bearer", "mtls_pop"]. */
   schemes?: string[];
-  /** Default `{ type: "tls" }`. */
-  certificateSource?: CertificateSourceOptions;
+  /**
+   * Where the request's client certificate comes from: `tlsSource()` (the connection's own, the default) or
+   * `headerSource({ format, trustedProxies })` (forwarded by a TLS-terminating proxy).
+   */
+  certificateSource?: CertificateSource;
   /** Longest accepted token in characters. Default 8192. */
   maxTokenLength?: number;
   /**
@@ -159,6 +150,7 @@ export type ErrorCode =
 /** RFC 6750 §3.1 error codes, plus `temporarily_unavailable` for a JWKS outage with an unknown key. */
 export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
+/** A verified token's claims (deeply frozen): the registered claims typed, the rest as JSON. @see RFC 7519 §4.1 */
 export type JwtClaims = Record<string, unknown> & {
   iss?: string;
   sub?: string;
@@ -169,8 +161,10 @@ export type JwtClaims = Record<string, unknown> & {
   cnf?: Record<string, unknown>;
 };
 
+/** A verified token's JOSE header (deeply frozen). @see RFC 7515 §4 */
 export type JoseHeader = Record<string, unknown> & { alg: string; kid?: string; typ?: string };
 
+/** An accepted request: the verified token and the certificate it was presented with. */
 export interface VerifySuccess {
   ok: true;
   claims: JwtClaims;
@@ -183,6 +177,11 @@ export interface VerifySuccess {
   token: string;
 }
 
+/**
+ * A refused request, ready to send: status, RFC 6750 error, `WWW-Authenticate` challenge and JSON body. Shared and
+ * frozen: the same object serves every request refused for the same reason.
+ * @see RFC 6750 §3
+ */
 export interface VerifyFailure {
   ok: false;
   status: 400 | 401 | 403 | 503;
@@ -199,8 +198,10 @@ export interface VerifyFailure {
   scope?: string;
 }
 
+/** What `verifyRequest` and `verifyToken` resolve to; `result.ok` narrows. */
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
+/** One decision, for logs and metrics (`onEvent`). Subject and client id come only from signature-verified claims. */
 export interface VerifierEvent {
   type: 'accepted' | 'rejected' | 'report-only' | 'untrusted-proxy-header';
   code?: ErrorCode;
@@ -225,21 +226,29 @@ export type CertificateLookup =
     }
   | { ok: false; code: 'ERR_CERTIFICATE_HEADER_INVALID' | 'ERR_CERTIFICATE_HEADER_DUPLICATE' | 'ERR_CERTIFICATE_HASH_MISMATCH'; description: string };
 
+/** Where a request's client certificate comes from: `tlsSource()` or `headerSource(...)`. `lookup` never throws. */
 export interface CertificateSource {
   readonly type: 'tls' | 'header';
   lookup(input: RequestInput): CertificateLookup;
 }
 
+/**
+ * The certificate a non-HTTP caller hands `verifyToken`: DER bytes of the leaf, PEM text (its first CERTIFICATE
+ * block), a precomputed `{ thumbprint }` (canonical `x5t#S256`), or null for none.
+ */
+export type CertificateArgument = Uint8Array | string | { thumbprint: string } | null;
+
+/** A verifier from `createVerifier`: verifies requests or tokens, never throws for client input. */
 export interface Verifier {
   /** Verify one HTTP request. Never rejects for anything a client can send. */
   verifyRequest(input: RequestInput): Promise<VerifyResult>;
   /** Verify a token against a certificate (DER bytes, PEM, or a precomputed thumbprint), for non-HTTP callers. */
-  verifyToken(token: string, certificate: Uint8Array | string | { thumbprint: string } | null, options?: { scheme?: string }): Promise<VerifyResult>;
+  verifyToken(token: string, certificate: CertificateArgument, options?: { scheme?: string }): Promise<VerifyResult>;
   /** The options in force, with defaults applied. */
   readonly options: Readonly<ResolvedVerifierOptions>;
   /** Release timers and agents (remote JWKS). */
   close(): Promise<void>;
 }
 
-export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>> &
-  Pick<VerifierOptions, 'jwks' | 'jwksUri' | 'onEvent' | 'realm' | 'jwksOptions'>;
+/** The options a verifier runs with: every default applied, frozen. */
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm'>> & Pick<VerifierOptions, 'onEvent' | 'realm'>;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevPki, writeDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config.js';
+import { loadConfig, parseConfig, verifierOptionsFromConfig } from '../src/config/config.js';
+import { ConfigurationError } from '../src/errors.js';
 
 const JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256' };
 
@@ -42,7 +43,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('CONFIG.md: loading', () => {
+describe('docs/configuration.md: loading', () => {
   it('applies the documented defaults: listen 127.0.0.1, verifyClientCertificate false, no guards', () => {
     const config = parseConfig({ ...base(), listen: undefined }, dir);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 0 });
@@ -64,7 +65,7 @@ describe('CONFIG.md: loading', () => {
     expect(config.tls?.verifyClientCertificate).toBe(true);
   });
 
-  it('accepts every field of the CONFIG.md example', () => {
+  it('accepts every field of the docs/configuration.md example', () => {
     const config = parseConfig(
       {
         listen: { host: '127.0.0.1', port: 8443 },
@@ -114,7 +115,7 @@ describe('CONFIG.md: loading', () => {
   });
 });
 
-describe('CONFIG.md: unknown fields and wrong types are refused naming the field', () => {
+describe('docs/configuration.md: unknown fields and wrong types are refused naming the field', () => {
   const cases: Array<[string, (d: Record<string, unknown>) => unknown, RegExp]> = [
     ['an unknown top-level field', (d) => ({ ...d, issuers: 'x' }), /unknown field issuers/],
     ['an unknown listen field', (d) => ({ ...d, listen: { port: 0, address: '0.0.0.0' } }), /unknown field listen\.address/],
@@ -168,12 +169,15 @@ describe('CONFIG.md: unknown fields and wrong types are refused naming the field
     });
   }
 
-  it('refuses with a TypeError for wrong types', () => {
-    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(TypeError);
+  it('refuses with a ConfigurationError carrying the field', () => {
+    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(ConfigurationError);
+    expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'issuer' }));
+    const proxies = { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32', '10.0.0.0/40'] };
+    expect(() => parseConfig({ ...base(), certificateSource: proxies }, dir)).toThrow(expect.objectContaining({ field: 'certificateSource.trustedProxies[1]' }));
   });
 });
 
-describe('CONFIG.md → verifier options', () => {
+describe('docs/configuration.md → verifier options', () => {
   it('maps every verifier field and leaves listen, tls and the guards out', () => {
     const config = parseConfig(
       {
@@ -194,24 +198,28 @@ describe('CONFIG.md → verifier options', () => {
       },
       dir,
     );
-    expect(verifierOptionsFromConfig(config)).toEqual({
+    const options = verifierOptionsFromConfig(config);
+    const { keys, certificateSource, ...plain } = options;
+    expect(plain).toEqual({
       issuer: 'https://issuer.test',
       audience: 'api://test',
       algorithms: ['ES256'],
-      jwksUri: 'https://issuer.test/keys',
-      jwksOptions: { ca: pki.ca.cert },
       tokenTypes: ['JWT'],
       clockToleranceSeconds: 5,
       binding: 'if-present',
       schemes: ['mtls_pop'],
-      certificateSource: { type: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.0/8'] },
       requiredClaims: ['tid'],
       maxTokenLength: 4096,
       realm: 'api',
     });
+    // The file's key and certificate fields become the values an application builds with the constructors.
+    expect(keys).toMatchObject({ kind: 'remote', uri: 'https://issuer.test/keys', ca: [pki.ca.cert] });
+    expect(certificateSource).toMatchObject({ type: 'header', format: 'rfc9440', header: 'client-cert', trustedProxies: ['10.0.0.0/8'] });
   });
 
   it('passes a static JWKS through and leaves defaults to the verifier', () => {
-    expect(verifierOptionsFromConfig(parseConfig(base(), dir))).toEqual({ issuer: 'https://issuer.test', audience: 'api://test', algorithms: ['ES256'], jwks: { keys: [JWK] } });
+    const { keys, ...plain } = verifierOptionsFromConfig(parseConfig(base(), dir));
+    expect(plain).toEqual({ issuer: 'https://issuer.test', audience: 'api://test', algorithms: ['ES256'] });
+    expect(keys).toMatchObject({ kind: 'static', jwks: { keys: [JWK] } });
   });
 });

@@ -1,9 +1,12 @@
 // Events (one per decision, never from unverified data, onEvent exceptions swallowed), the forwarded-header
 // certificate source wired through the verifier (SECURITY 7 as seen from core), and requireScopes / requireRoles.
+import { ConfigurationError } from '../src/errors.js';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireRoles, requireScopes } from '../src/errors.js';
-import type { VerifierEvent, VerifySuccess } from '../src/types.js';
+import { recordAcceptance, roleGuard, scopeGuard } from '../src/adapter.js';
+import { CertboundError } from '../src/errors.js';
+import type { Verifier, VerifierEvent, VerifySuccess } from '../src/types.js';
+import { headerSource } from '../src/index.js';
 import { NOW, bearer, claimsAt, createTestKey, requestWith, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
 
 let key: TestKey;
@@ -30,13 +33,14 @@ describe('events', () => {
     ]);
   });
 
-  it('takes the client id from azp, then appid, then client_id', async () => {
+  it('takes the client id from client_id, then azp, then appid (identityOf), strings only', async () => {
     const events: VerifierEvent[] = [];
     const verifier = verifierWith([key], { binding: 'if-present', onEvent: (event) => events.push(event) });
     await verifier.verifyToken(await signToken(key, claimsAt({ azp: 'a1', appid: 'a2', client_id: 'a3' })), null);
-    await verifier.verifyToken(await signToken(key, claimsAt({ azp: undefined, client_id: 'a3' })), null);
+    await verifier.verifyToken(await signToken(key, claimsAt({ azp: 'a1', appid: 'a2' })), null);
+    await verifier.verifyToken(await signToken(key, claimsAt({ azp: 42, appid: 'a2' })), null);
     await verifier.verifyToken(await signToken(key, claimsAt({ azp: 42 })), null);
-    expect(events.map((event) => event.clientId)).toEqual(['a1', 'a3', undefined]);
+    expect(events.map((event) => event.clientId)).toEqual(['a3', 'a1', 'a2', undefined]);
   });
 
   it('never puts unverified token content in an event (forged signature)', async () => {
@@ -72,7 +76,7 @@ describe('events', () => {
 });
 
 describe('SECURITY 7 (as wired by the verifier): forwarded certificate headers', () => {
-  const proxied = { type: 'header' as const, format: 'rfc9440' as const, trustedProxies: ['127.0.0.1/32'] };
+  const proxied = headerSource({ format: 'rfc9440', trustedProxies: ['127.0.0.1/32'] });
 
   function clientCert(certificate: IssuedCertificate): [string, string] {
     return ['Client-Cert', `:${certificate.der.toString('base64')}:`];
@@ -111,7 +115,11 @@ describe('SECURITY 7 (as wired by the verifier): forwarded certificate headers',
   });
 });
 
-describe('requireScopes and requireRoles', () => {
+// The guards as the gateway uses them: with the verifier at hand.
+const requireScopes = (verifier: Verifier, success: VerifySuccess, scopes: string[]) => scopeGuard(scopes, { verifier }).check(success);
+const requireRoles = (verifier: Verifier, success: VerifySuccess, roles: string[]) => roleGuard(roles, { verifier }).check(success);
+
+describe('scope and role guards', () => {
   async function verified(claims: Record<string, unknown>, events?: VerifierEvent[]) {
     const verifier = verifierWith([key], { binding: 'if-present', realm: 'orders', ...(events ? { onEvent: (event: VerifierEvent) => events.push(event) } : {}) });
     const result = await verifier.verifyToken(await signToken(key, claimsAt(claims)), null);
@@ -123,7 +131,6 @@ describe('requireScopes and requireRoles', () => {
     for (const claims of [{ scp: 'orders.read orders.write' }, { scp: ['orders.read', 'orders.write'] }, { scope: 'orders.write orders.read' }]) {
       const { verifier, success } = await verified(claims);
       expect(requireScopes(verifier, success, ['orders.read', 'orders.write'])).toBeNull();
-      expect(requireScopes(verifier, success, [])).toBeNull();
     }
   });
 
@@ -160,9 +167,20 @@ describe('requireScopes and requireRoles', () => {
     expect(requireRoles(verifier, success, ['Admin'])).not.toBeNull();
   });
 
-  it('throws TypeError for invalid required lists (a programming error, not client input)', async () => {
-    const { verifier, success } = await verified({ scp: 'a' });
-    expect(() => requireScopes(verifier, success, ['a"b'])).toThrow(TypeError);
-    expect(() => requireRoles(verifier, success, 'Admin' as never)).toThrow(TypeError);
+  it('refuses invalid required lists when the guard is built (a programming error, not client input)', () => {
+    expect(() => scopeGuard(['a"b'])).toThrow(ConfigurationError);
+    expect(() => scopeGuard(['a"b'])).toThrow(expect.objectContaining({ field: 'requireScopes[0]' }));
+    expect(() => scopeGuard([])).toThrow(ConfigurationError);
+    expect(() => roleGuard('Admin' as never)).toThrow(ConfigurationError);
+  });
+
+  it('finds the accepting verifier an adapter recorded, and refuses to run on an unverified request', async () => {
+    const { verifier, success } = await verified({ scp: 'orders.read' });
+    const guard = scopeGuard(['orders.write'], { wiring: 'certbound()' });
+    expect(() => guard.check(success)).toThrow(CertboundError);
+    expect(() => guard.check(undefined)).toThrow(expect.objectContaining({ code: 'ERR_GUARD_WITHOUT_AUTH', message: 'requireScopes() must run after certbound()' }));
+    recordAcceptance(success, verifier);
+    expect(guard.check(success)).toMatchObject({ status: 403, code: 'ERR_INSUFFICIENT_SCOPE', scope: 'orders.write' });
+    expect(scopeGuard(['orders.read']).check(success)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, resolveVerifier } from '../src/index.js';
+import { ConfigurationError, createVerifier, staticKeys } from '../src/index.js';
+import { resolveVerifier } from '../src/adapter.js';
 import type { Verifier, VerifierOptions } from '../src/types.js';
 import { AUDIENCE, ISSUER, createTestKey, jwksOf, type TestKey } from './helpers/tokens.js';
 
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 
 function options(): VerifierOptions {
-  return { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: jwksOf(key) };
+  return { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], keys: staticKeys(jwksOf(key)) };
 }
 
 describe('resolveVerifier (shared by the framework adapters)', () => {
@@ -31,7 +32,7 @@ describe('resolveVerifier (shared by the framework adapters)', () => {
   });
 
   it('fails at startup: invalid options throw the TypeError from createVerifier', () => {
-    expect(() => resolveVerifier({ ...options(), algorithms: ['none'] } as unknown as VerifierOptions, 'certbound()')).toThrow(TypeError);
+    expect(() => resolveVerifier({ ...options(), algorithms: ['none'] } as unknown as VerifierOptions, 'certbound()')).toThrow(ConfigurationError);
   });
 
   it.each([
@@ -41,7 +42,7 @@ describe('resolveVerifier (shared by the framework adapters)', () => {
     ['an array', [{ issuer: ISSUER }]],
   ])('refuses %s with a TypeError naming the field', (_label, value) => {
     expect(() => resolveVerifier(value as unknown as Verifier, 'option "verifier"')).toThrow(
-      new TypeError('option "verifier" expects verifier options or a Verifier from createVerifier()'),
+      new ConfigurationError('option "verifier"', 'option "verifier" expects verifier options or a Verifier from createVerifier()'),
     );
   });
 });

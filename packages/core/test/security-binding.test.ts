@@ -1,4 +1,4 @@
-// SECURITY.md rule 5: the binding. cnf["x5t#S256"] must be the canonical base64url SHA-256 of the leaf DER of this
+// docs/security.md rule 5: the binding. cnf["x5t#S256"] must be the canonical base64url SHA-256 of the leaf DER of this
 // request's certificate; every other encoding is an invalid token or a mismatch, never a crash or an acceptance.
 import { createHash } from 'node:crypto';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';

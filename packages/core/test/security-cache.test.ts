@@ -1,12 +1,13 @@
-// SECURITY.md rule 10: caches never widen acceptance. A verified-token cache hit re-checks time claims, the binding
+// docs/security.md rule 10: caches never widen acceptance. A verified-token cache hit re-checks time claims, the binding
 // and the signing key; the cache is bounded; a key that leaves the JWKS stops validating cached tokens.
 // A hit is recognisable from outside: it returns the very same (frozen) claims object as the first verification.
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { Verifier, VerifyResult, VerifySuccess } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, claimsAt, createTestKey, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
+import { remoteKeys } from '../src/index.js';
 
 let pki: DevPki;
 let a: IssuedCertificate;
@@ -173,8 +174,7 @@ describe('SECURITY 10: keys leaving the JWKS', () => {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ['RS256'],
-      jwksUri: server.url,
-      jwksOptions: { ca: pki.ca.cert, cacheMaxAgeMs: 60_000, cooldownMs: 10_000 },
+      keys: remoteKeys({ uri: server.url, ca: pki.ca.cert, cacheMaxAgeMs: 60_000, cooldownMs: 10_000 }),
       currentTime: testClock(),
       binding: 'if-present',
     });

@@ -1,4 +1,4 @@
-// SECURITY.md rule 4: claims. Exact iss (string, list, Entra templates), aud contains ours, exp required, nbf/iat
+// docs/security.md rule 4: claims. Exact iss (string, list, Entra templates), aud contains ours, exp required, nbf/iat
 // not in the future beyond the leeway, numeric dates finite numbers, an explicit typ set, required claims.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../src/types.js';

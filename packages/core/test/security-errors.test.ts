@@ -1,7 +1,8 @@
-// SECURITY.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
+// docs/security.md rule 9: errors follow RFC 6750 §3. One table maps every code to status + error; descriptions are
 // fixed texts in the allowed charset; challenges never reflect request data.
+import { ConfigurationError } from '../src/errors.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_TABLE, failure } from '../src/errors.js';
+import { ERROR_TABLE, failure } from '../src/http/failure.js';
 import type { ErrorCode, VerifyFailure } from '../src/types.js';
 import { b64url, bearer, claimsAt, createTestKey, requestWith, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
 
@@ -65,7 +66,7 @@ describe('SECURITY 9: the error table', () => {
     ERR_VERIFICATION_FAILED: [401, 'invalid_token'],
   };
 
-  it('SECURITY 9: maps every error code as PROTOCOL.md §3 says', () => {
+  it('SECURITY 9: maps every error code as docs/protocol.md §3 says', () => {
     expect(Object.keys(ERROR_TABLE).sort()).toEqual(Object.keys(expected).sort());
     for (const [code, [status, error]] of Object.entries(expected)) {
       expect([ERROR_TABLE[code as ErrorCode].status, ERROR_TABLE[code as ErrorCode].error], code).toEqual([status, error]);
@@ -99,11 +100,23 @@ describe('SECURITY 9: the error table', () => {
     expect(result.scope).toBe('orders.read orders.write');
   });
 
-  it('SECURITY 9: failure() refuses unsafe inputs from the caller with a TypeError', () => {
-    expect(() => failure('ERR_NOPE' as ErrorCode)).toThrow(TypeError);
-    expect(() => failure('ERR_TOKEN_EXPIRED', { realm: 'a"\r\nx' })).toThrow(TypeError);
-    expect(() => failure('ERR_INSUFFICIENT_SCOPE', { scope: 'a"b' })).toThrow(TypeError);
-    expect(() => failure('ERR_TOKEN_EXPIRED', { schemes: ['Bearer x'] })).toThrow(TypeError);
+  it('SECURITY 9: the table is deep-frozen: assigning to a row throws and changes nothing', () => {
+    expect(Object.isFrozen(ERROR_TABLE)).toBe(true);
+    expect(() => {
+      (ERROR_TABLE.ERR_TOKEN_EXPIRED as { status: number }).status = 200;
+    }).toThrow(TypeError);
+    expect(() => {
+      (ERROR_TABLE as Record<string, unknown>)['ERR_TOKEN_EXPIRED'] = { status: 200, error: undefined, description: 'ok' };
+    }).toThrow(TypeError);
+    expect(ERROR_TABLE.ERR_TOKEN_EXPIRED.status).toBe(401);
+    expect(failure('ERR_TOKEN_EXPIRED').status).toBe(401);
+  });
+
+  it('SECURITY 9: failure() refuses unsafe inputs from the caller with a ConfigurationError', () => {
+    expect(() => failure('ERR_NOPE' as ErrorCode)).toThrow(ConfigurationError);
+    expect(() => failure('ERR_TOKEN_EXPIRED', { realm: 'a"\r\nx' })).toThrow(ConfigurationError);
+    expect(() => failure('ERR_INSUFFICIENT_SCOPE', { scope: 'a"b' })).toThrow(ConfigurationError);
+    expect(() => failure('ERR_TOKEN_EXPIRED', { schemes: ['Bearer x'] })).toThrow(ConfigurationError);
   });
 });
 

@@ -1,4 +1,4 @@
-// SECURITY.md rule 8: HTTP framing. Exactly one Authorization header (rawHeaders reveal the duplicates Node drops),
+// docs/security.md rule 8: HTTP framing. Exactly one Authorization header (rawHeaders reveal the duplicates Node drops),
 // one transmission method, no query-string tokens, case-insensitive schemes, a capped token length.
 import { request as httpRequest, createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';

@@ -1,4 +1,4 @@
-// SECURITY.md rules 1 and 2: algorithms, keys and JOSE header tricks. Every hostile token is refused with a precise
+// docs/security.md rules 1 and 2: algorithms, keys and JOSE header tricks. Every hostile token is refused with a precise
 // code and an RFC 6750 invalid_token answer; keys named in token headers are never fetched or used.
 import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { exportJWK, exportSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { VerifyResult } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import {
@@ -22,6 +22,7 @@ import {
   verifierWith,
   type TestKey,
 } from './helpers/tokens.js';
+import { remoteKeys, staticKeys } from '../src/index.js';
 
 let rs: TestKey;
 let ps: TestKey;
@@ -130,14 +131,14 @@ describe('SECURITY 1: algorithms are an allow-list, each key bound to one algori
   it('SECURITY 1: refuses an RSA key shorter than 2048 bits in the JWKS', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'weak', alg: 'RS256' };
-    expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], jwks: { keys: [jwk as never] } })).toThrow(
+    expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], keys: staticKeys({ keys: [jwk as never] }) })).toThrow(
       /shorter than 2048 bits/,
     );
   });
 
   it('SECURITY 1: infers the algorithm of a JWK without alg when exactly one allowed algorithm fits', async () => {
     const { alg: _alg, ...withoutAlg } = rs.publicJwk;
-    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256', 'ES256'], jwks: { keys: [withoutAlg as never] }, currentTime: clock, binding: 'if-present' });
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256', 'ES256'], keys: staticKeys({ keys: [withoutAlg as never] }), currentTime: clock, binding: 'if-present' });
     expect((await verifier.verifyToken(await signToken(rs), null)).ok).toBe(true);
     // The same RSA key is never usable for PS256, even though PS256 would fit an RSA key.
     const asPs = signCompact({ ...rs, alg: 'PS256' }, { alg: 'PS256', kid: 'rs', typ: 'at+jwt' }, claimsAt());
@@ -259,7 +260,7 @@ describe('SECURITY 2: crit, JWE, nested JWT and b64 are refused before any key o
   });
 
   function remote() {
-    return createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], jwksUri: jwks.url, jwksOptions: { ca: pki.ca.cert }, currentTime: clock, binding: 'if-present' });
+    return createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], keys: remoteKeys({ uri: jwks.url, ca: pki.ca.cert }), currentTime: clock, binding: 'if-present' });
   }
 
   const cases: [string, () => string, string][] = [

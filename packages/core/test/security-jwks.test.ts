@@ -1,13 +1,14 @@
-// SECURITY.md rule 3: JWKS fetching is bounded. A real HTTPS JWKS endpoint (dev-pki CA) counts its requests:
+// docs/security.md rule 3: JWKS fetching is bounded. A real HTTPS JWKS endpoint (dev-pki CA) counts its requests:
 // timeout, size cap, max-age, one refetch per cooldown under a kid flood, outages keep known keys and turn unknown
 // keys into 503, never into acceptance.
 import { randomUUID } from 'node:crypto';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier } from '../src/verifier.js';
+import { createVerifier } from '../src/verify/verifier.js';
 import type { Verifier, VerifierOptions, VerifyResult } from '../src/types.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, b64url, claimsAt, createTestKey, headerFor, signToken, type TestKey } from './helpers/tokens.js';
+import { remoteKeys, type RemoteKeysOptions } from '../src/index.js';
 
 let pki: DevPki;
 let k1: TestKey;
@@ -39,14 +40,13 @@ async function serve(keys: TestKey[]): Promise<JwksServer> {
   return server;
 }
 
-function remote(options: Partial<VerifierOptions> = {}, jwksOptions: VerifierOptions['jwksOptions'] = {}): Verifier {
+function remote(options: Partial<VerifierOptions> = {}, jwksOptions: Partial<RemoteKeysOptions> = {}): Verifier {
   const clock = time;
   const verifier = createVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: ['RS256'],
-    jwksUri: server.url,
-    jwksOptions: { ca: pki.ca.cert, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, ...jwksOptions },
+    keys: remoteKeys({ uri: server.url, ca: pki.ca.cert, cooldownMs: 30_000, cacheMaxAgeMs: 600_000, ...jwksOptions }),
     currentTime: () => clock.now,
     binding: 'if-present',
     ...options,
@@ -78,7 +78,7 @@ describe('SECURITY 3: remote JWKS over HTTPS', () => {
     await serve([k1]);
     const wrongCa = remote({}, { ca: pki.otherCa.cert });
     expect(code(await wrongCa.verifyToken(await signToken(k1), null))).toBe('ERR_JWKS_UNAVAILABLE');
-    const systemRoots = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], jwksUri: server.url, currentTime: () => time.now });
+    const systemRoots = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'], keys: remoteKeys({ uri: server.url }), currentTime: () => time.now });
     verifiers.push(systemRoots);
     const result = await systemRoots.verifyToken(await signToken(k1), null);
     expect(result).toMatchObject({ ok: false, status: 503, error: 'temporarily_unavailable', code: 'ERR_JWKS_UNAVAILABLE' });

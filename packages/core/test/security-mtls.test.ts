@@ -1,4 +1,4 @@
-// SECURITY.md rules 5 and 6 end to end: a real node:https server asking for client certificates
+// docs/security.md rules 5 and 6 end to end: a real node:https server asking for client certificates
 // (requestCert, rejectUnauthorized false: the binding decides, RFC 8705 §6.2) calling verifyRequest.
 import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';

@@ -1,8 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { resolveVerifier } from '@certbound/core';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 declare global {
   // Express's own extension point for request properties is this global namespace.
@@ -26,19 +25,31 @@ export type CertboundHandler = RequestHandler & {
  * Accepted: `req.auth` is set and `next()` runs. Refused: the status, `WWW-Authenticate` challenge and JSON body
  * `{ error, error_description }` come from the verifier. An unexpected internal error goes to `next(err)`.
  *
- * @param optionsOrVerifier verifier options (validated now: a TypeError at startup, never on a request), or a
- *   verifier from `createVerifier` to share one cache between several middleware.
+ * @param optionsOrVerifier verifier options (validated now: a ConfigurationError at startup, never on a request),
+ *   or a verifier from `createVerifier` to share one cache between several middleware.
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { remoteKeys } from '@certbound/core';
+ * import { certbound, requireScopes } from '@certbound/express';
+ *
+ * const app = express();
+ * app.use(certbound({ issuer, audience: 'api://orders', algorithms: ['RS256'], keys: remoteKeys({ uri: jwksUri }) }));
+ * app.get('/orders', requireScopes('orders.read'), (req, res) => res.json({ subject: req.auth?.claims.sub }));
+ * ```
+ * @see RFC 8705 §3; RFC 6750 §3
  */
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundHandler {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
   function certbound(req: Request, res: Response, next: NextFunction): void {
     // Two callbacks, not then().catch(): an error thrown after next() must not call next a second time.
-    verifier.verifyRequest(requestInput(req)).then((result) => {
+    // Routers rewrite req.url below their mount point; originalUrl keeps the query string the check needs.
+    verifier.verifyRequest(requestInputOf(req, req.originalUrl)).then((result) => {
       if (!result.ok) {
         refuse(res, result);
         return;
       }
-      remember(result, verifier);
+      recordAcceptance(result, verifier);
       req.auth = result;
       next();
     }, next);

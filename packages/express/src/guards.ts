@@ -1,43 +1,51 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { failure, requireRoles as coreRequireRoles, requireScopes as coreRequireScopes } from '@certbound/core';
-import type { Verifier, VerifyFailure, VerifySuccess } from '@certbound/core';
+import { roleGuard, scopeGuard, type Guard } from '@certbound/core/adapter';
 import { refuse } from './lib/refuse.js';
-import { verifierOf } from './lib/verifier.js';
 
-type Check = (verifier: Verifier, success: VerifySuccess, required: readonly string[]) => VerifyFailure | null;
+const WIRING = 'certbound(): req.auth is not set';
 
-function guard(name: string, check: Check, required: string[]): RequestHandler {
-  if (required.length === 0 || required.some((entry) => typeof entry !== 'string' || entry.length === 0 || entry.includes(' '))) {
-    throw new TypeError(`${name}() needs at least one name, each a non-empty string without spaces`);
-  }
-  const list = [...required];
-  // Let core judge the characters now (RFC 6750 §3 scope syntax), so a bad name fails at startup, not per request.
-  failure('ERR_INSUFFICIENT_SCOPE', { scope: list.join(' ') });
-  const middleware = function (req: Request, res: Response, next: NextFunction): void {
-    const auth = req.auth;
-    const verifier = auth === undefined ? undefined : verifierOf(auth);
-    // Wiring mistake, not client input: a guard placed before certbound() must not let anything through.
-    if (auth === undefined || verifier === undefined) {
-      next(new Error(`${name}() must run after certbound(): req.auth is not set`));
+/** Core's guard as Express middleware: refuse (403 `insufficient_scope`), continue, or `next(err)` on a wiring mistake. */
+function handlerOf(guard: Guard): RequestHandler {
+  const handler = function (req: Request, res: Response, next: NextFunction): void {
+    let refusal;
+    try {
+      refusal = guard.check(req.auth);
+    } catch (error) {
+      // certbound() did not run first: a wiring mistake goes to the error handler, never through.
+      next(error);
       return;
     }
-    const refusal = check(verifier, auth, list);
     if (refusal !== null) {
       refuse(res, refusal);
       return;
     }
     next();
   };
-  Object.defineProperty(middleware, 'name', { value: name });
-  return middleware;
+  Object.defineProperty(handler, 'name', { value: guard.name });
+  return handler;
 }
 
-/** Route guard: every listed scope (`scp`/`scope`) must be granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1 */
+/**
+ * Route guard: every listed scope (`scp`/`scope`) must be granted, else 403 `insufficient_scope` naming them.
+ * Names are checked now: a ConfigurationError at startup for an empty list or a name a challenge cannot carry.
+ * @example
+ * ```ts
+ * app.get('/orders', requireScopes('orders.read'), listOrders);
+ * ```
+ * @see RFC 6750 §3.1
+ */
 export function requireScopes(...scopes: string[]): RequestHandler {
-  return guard('requireScopes', coreRequireScopes, scopes);
+  return handlerOf(scopeGuard(scopes, { wiring: WIRING }));
 }
 
-/** Route guard: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1 */
+/**
+ * Route guard: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope` naming them.
+ * @example
+ * ```ts
+ * app.post('/orders', requireRoles('Orders.Write'), createOrder);
+ * ```
+ * @see RFC 6750 §3.1; RFC 9068 §2.2.3.1
+ */
 export function requireRoles(...roles: string[]): RequestHandler {
-  return guard('requireRoles', coreRequireRoles, roles);
+  return handlerOf(roleGuard(roles, { wiring: WIRING }));
 }

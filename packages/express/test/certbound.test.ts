@@ -3,7 +3,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import type { ErrorRequestHandler, Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type Verifier, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, staticKeys, type Verifier, type VerifierOptions } from '@certbound/core';
 import { AUDIENCE, ISSUER, createAuthFixture, rawHttpsRequest, startHttpsServer, type AuthFixture, type ClientName, type TestHttpsServer } from '../../../test/support/index.js';
 import { certbound, requireRoles, requireScopes } from '../src/index.js';
 
@@ -12,7 +12,7 @@ let options: VerifierOptions;
 
 beforeAll(async () => {
   fixture = await createAuthFixture();
-  options = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: fixture.issuer.jwks, tokenTypes: ['at+jwt'] };
+  options = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], keys: staticKeys(fixture.issuer.jwks), tokenTypes: ['at+jwt'] };
 });
 
 afterAll(async () => {
@@ -21,9 +21,9 @@ afterAll(async () => {
 
 describe('@certbound/express: certbound()', () => {
   it('validates options at creation: a TypeError, not a failure on the first request', () => {
-    expect(() => certbound(undefined as unknown as VerifierOptions)).toThrow(TypeError);
-    expect(() => certbound({ ...options, algorithms: ['none' as 'ES256'] })).toThrow(TypeError);
-    expect(() => certbound({ ...options, audience: 7 as unknown as string })).toThrow(TypeError);
+    expect(() => certbound(undefined as unknown as VerifierOptions)).toThrow(ConfigurationError);
+    expect(() => certbound({ ...options, algorithms: ['none' as 'ES256'] })).toThrow(ConfigurationError);
+    expect(() => certbound({ ...options, audience: 7 as unknown as string })).toThrow(ConfigurationError);
   });
 
   it('returns a named middleware that exposes its verifier', () => {
@@ -35,9 +35,9 @@ describe('@certbound/express: certbound()', () => {
   });
 
   it('validates guard arguments at creation', () => {
-    expect(() => requireScopes()).toThrow(TypeError);
-    expect(() => requireRoles('a b')).toThrow(TypeError);
-    expect(() => requireScopes('back\\slash')).toThrow(TypeError);
+    expect(() => requireScopes()).toThrow(ConfigurationError);
+    expect(() => requireRoles('a b')).toThrow(ConfigurationError);
+    expect(() => requireScopes('back\\slash')).toThrow(ConfigurationError);
     expect(requireRoles('Api.Admin').name).toBe('requireRoles');
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import { certbound, requireScopes } from '@certbound/fastify';
+import { remoteKeys } from '@certbound/core';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const jwksCa = process.env['JWKS_CA']; // only for a private authority
@@ -24,8 +25,10 @@ await app.register(async (api) => {
       audience: env('AUDIENCE', 'api://my-api'),
       algorithms: ['RS256', 'ES256'],
       tokenTypes: ['at+jwt', 'application/at+jwt', 'JWT'],
-      jwksUri: env('JWKS_URI', 'https://login.microsoftonline.com/common/discovery/v2.0/keys'),
-      ...(jwksCa ? { jwksOptions: { ca: readFileSync(jwksCa, 'utf8') } } : {}),
+      keys: remoteKeys({
+        uri: env('JWKS_URI', 'https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+        ...(jwksCa ? { ca: readFileSync(jwksCa, 'utf8') } : {}),
+      }),
     },
   });
   api.get('/orders', { preHandler: requireScopes('api.read') }, async (request) => ({

@@ -1,40 +1,42 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { failure, requireRoles as coreRequireRoles, requireScopes as coreRequireScopes } from '@certbound/core';
-import type { Verifier, VerifyFailure, VerifySuccess } from '@certbound/core';
+import { roleGuard, scopeGuard, type Guard } from '@certbound/core/adapter';
 import type { CertboundHook } from './plugin.js';
 import { refuse } from './lib/refuse.js';
-import { verifierOf } from './lib/verifier.js';
 
-type Check = (verifier: Verifier, success: VerifySuccess, required: readonly string[]) => VerifyFailure | null;
+const WIRING = 'the certbound hook: request.auth is not set';
 
-function guard(name: string, check: Check, required: string[]): CertboundHook {
-  if (required.length === 0 || required.some((entry) => typeof entry !== 'string' || entry.length === 0 || entry.includes(' '))) {
-    throw new TypeError(`${name}() needs at least one name, each a non-empty string without spaces`);
-  }
-  const list = [...required];
-  // Let core judge the characters now (RFC 6750 §3 scope syntax), so a bad name fails at startup, not per request.
-  failure('ERR_INSUFFICIENT_SCOPE', { scope: list.join(' ') });
+/** Core's guard as a Fastify hook: refuse (403 `insufficient_scope`) or continue. */
+function hookOf(guard: Guard): CertboundHook {
   const hook = async function (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const auth = request.auth;
-    const verifier = auth === null ? undefined : verifierOf(auth);
-    // Wiring mistake, not client input: a guard that runs before the certbound hook must not let anything through.
-    if (auth === null || verifier === undefined) throw new Error(`${name}() must run after the certbound hook: request.auth is not set`);
-    const refusal = check(verifier, auth, list);
+    // Throws when the certbound hook did not run first: a wiring mistake must not let anything through.
+    const refusal = guard.check(request.auth);
     return refusal === null ? undefined : refuse(reply, refusal);
   };
-  Object.defineProperty(hook, 'name', { value: name });
+  Object.defineProperty(hook, 'name', { value: guard.name });
   return hook;
 }
 
 /**
  * Route hook (`preHandler`, or `onRequest` after the certbound hook): every listed scope (`scp`/`scope`) must be
- * granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1
+ * granted, else 403 `insufficient_scope`. Names are checked now (a ConfigurationError at startup).
+ * @example
+ * ```ts
+ * api.get('/orders', { preHandler: requireScopes('orders.read') }, listOrders);
+ * ```
+ * @see RFC 6750 §3.1
  */
 export function requireScopes(...scopes: string[]): CertboundHook {
-  return guard('requireScopes', coreRequireScopes, scopes);
+  return hookOf(scopeGuard(scopes, { wiring: WIRING }));
 }
 
-/** Route hook: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1 */
+/**
+ * Route hook: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope`.
+ * @example
+ * ```ts
+ * api.post('/orders', { preHandler: requireRoles('Orders.Write') }, createOrder);
+ * ```
+ * @see RFC 6750 §3.1; RFC 9068 §2.2.3.1
+ */
 export function requireRoles(...roles: string[]): CertboundHook {
-  return guard('requireRoles', coreRequireRoles, roles);
+  return hookOf(roleGuard(roles, { wiring: WIRING }));
 }

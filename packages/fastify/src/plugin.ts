@@ -1,9 +1,8 @@
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { resolveVerifier } from '@certbound/core';
-import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
+import { ConfigurationError, type Verifier, type VerifierOptions, type VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 /** The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`. */
 export type CertboundHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
@@ -21,8 +20,9 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the certbound Fastify plugin. */
 export interface CertboundPluginOptions {
-  /** Verifier options (validated at registration: a TypeError at startup), or a verifier from `createVerifier`. */
+  /** Verifier options (validated at registration: a ConfigurationError at startup), or a verifier from `createVerifier`. */
   verifier: VerifierOptions | Verifier;
   /**
    * Add the hook to every route of the registering context (`onRequest`). Default true. With false, guard routes
@@ -32,15 +32,15 @@ export interface CertboundPluginOptions {
 }
 
 async function certboundPlugin(fastify: FastifyInstance, options: CertboundPluginOptions): Promise<void> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('@certbound/fastify: options are required');
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', '@certbound/fastify: options are required');
   const { verifier, owned } = resolveVerifier(options.verifier, '@certbound/fastify option "verifier"');
   const global = options.global ?? true;
-  if (typeof global !== 'boolean') throw new TypeError('@certbound/fastify option "global" must be a boolean');
+  if (typeof global !== 'boolean') throw new ConfigurationError('global', '@certbound/fastify option "global" must be a boolean');
 
   async function certbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const result = await verifier.verifyRequest(requestInput(request.raw));
+    const result = await verifier.verifyRequest(requestInputOf(request.raw));
     if (!result.ok) return refuse(reply, result);
-    remember(result, verifier);
+    recordAcceptance(result, verifier);
     request.auth = result;
     return undefined;
   }
@@ -58,5 +58,19 @@ async function certboundPlugin(fastify: FastifyInstance, options: CertboundPlugi
  * Accepted: `request.auth` is set. Refused: the status, `WWW-Authenticate` challenge and JSON body
  * `{ error, error_description }` come from the verifier. Not encapsulated (fastify-plugin): the hook and decorators
  * belong to the context that registers it, so register it inside the plugin that holds the protected routes.
+ * Options are validated at registration: a ConfigurationError at startup, never on a request.
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { remoteKeys } from '@certbound/core';
+ * import { certbound, requireScopes } from '@certbound/fastify';
+ *
+ * const app = Fastify({ https: { cert, key, requestCert: true, rejectUnauthorized: false } });
+ * await app.register(async (api) => {
+ *   await api.register(certbound, { verifier: { issuer, audience: 'api://orders', algorithms: ['RS256'], keys: remoteKeys({ uri: jwksUri }) } });
+ *   api.get('/orders', { preHandler: requireScopes('orders.read') }, async (request) => ({ subject: request.auth?.claims.sub }));
+ * });
+ * ```
+ * @see RFC 8705 §3; RFC 6750 §3
  */
 export const certbound: FastifyPluginAsync<CertboundPluginOptions> = fastifyPlugin(certboundPlugin, { fastify: '5.x', name: '@certbound/fastify' });

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type Verifier, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, staticKeys, type Verifier, type VerifierOptions } from '@certbound/core';
 import { AUDIENCE, ISSUER, createAuthFixture, rawHttpsRequest, type AuthFixture } from '../../../test/support/index.js';
 import { certbound, requireRoles, requireScopes } from '../src/index.js';
 
@@ -9,7 +9,7 @@ let options: VerifierOptions;
 
 beforeAll(async () => {
   fixture = await createAuthFixture();
-  options = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: fixture.issuer.jwks, tokenTypes: ['at+jwt'] };
+  options = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], keys: staticKeys(fixture.issuer.jwks), tokenTypes: ['at+jwt'] };
 });
 
 afterAll(async () => {
@@ -38,7 +38,7 @@ describe('@certbound/fastify: registration', () => {
   it('validates options at registration (TypeError at startup)', async () => {
     for (const bad of [{ verifier: { ...options, algorithms: [] } }, { verifier: null }, { verifier: options, global: 'yes' }]) {
       const app = Fastify();
-      await expect(app.register(certbound, bad as never).ready()).rejects.toThrow(TypeError);
+      await expect(app.register(certbound, bad as never).ready()).rejects.toThrow(ConfigurationError);
       await app.close();
     }
   });
@@ -171,8 +171,8 @@ describe('@certbound/fastify: per-route hook and encapsulation', () => {
   });
 
   it('validates guard arguments at creation', () => {
-    expect(() => requireScopes()).toThrow(TypeError);
-    expect(() => requireRoles('')).toThrow(TypeError);
+    expect(() => requireScopes()).toThrow(ConfigurationError);
+    expect(() => requireRoles('')).toThrow(ConfigurationError);
   });
 });
 

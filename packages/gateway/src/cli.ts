@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from './load-gateway-config.js';
-import { createDefaultLogger, isLogLevel, LOG_LEVELS } from './lib/logger.js';
+import { createDefaultLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { startGateway, type Gateway } from './start-gateway.js';
 
 const USAGE = `usage: certbound-gateway --config FILE [--log-level ${LOG_LEVELS.join('|')}]

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { parseConfig, type CertboundConfig } from '@certbound/core';
-import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
+import { ConfigurationError, parseConfig, type CertboundConfig } from '@certbound/core';
+import { readConfigDocument } from '@certbound/core/adapter';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
 
-/** The gateway's own settings: the optional `"gateway"` member of the CONFIG.md file (an extension of the format). */
+/** The gateway's own settings: the optional `"gateway"` member of the docs/configuration.md file (an extension of the format). */
 export interface GatewaySettings {
   /** Names of the identity headers handed to the proxy. Default: `x-certbound-subject`, `x-certbound-client-id`, … */
   identityHeaders?: Partial<IdentityHeaderNames>;
@@ -14,21 +13,27 @@ export interface GatewaySettings {
   authCacheSeconds?: number;
 }
 
-/** A CONFIG.md file as the gateway reads it. */
+/** A docs/configuration.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
 const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds']);
 
-/** Validate the `"gateway"` member; a TypeError names the field. */
+/** Validate the `"gateway"` member; a ConfigurationError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('certbound config: gateway must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigurationError('gateway', 'certbound config: gateway must be an object');
   for (const key of Object.keys(value)) {
-    if (!SETTINGS.has(key)) throw new TypeError(`certbound config: unknown field gateway.${key}`);
+    if (!SETTINGS.has(key)) throw new ConfigurationError(`gateway.${key}`, `certbound config: unknown field gateway.${key}`);
   }
   const settings: GatewaySettings = {};
   const identityHeaders = (value as Record<string, unknown>)['identityHeaders'];
   if (identityHeaders !== undefined) {
-    settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'certbound config: gateway.identityHeaders');
+    try {
+      settings.identityHeaders = resolveIdentityHeaderNames(identityHeaders as Partial<IdentityHeaderNames>, 'gateway.identityHeaders');
+    } catch (error) {
+      // Same field, the file named as every other config error names it.
+      if (error instanceof ConfigurationError) throw new ConfigurationError(error.field, `certbound config: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
   const cacheSeconds = (value as Record<string, unknown>)['authCacheSeconds'];
   if (cacheSeconds !== undefined) {
@@ -41,7 +46,7 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
 }
 
 /**
- * Parse a CONFIG.md document for the gateway (relative paths resolve against `baseDir`): the shared fields through
+ * Parse a docs/configuration.md document for the gateway (relative paths resolve against `baseDir`): the shared fields through
  * core's `parseConfig`, plus the gateway's own `"gateway"` member.
  */
 export function parseGatewayConfig(json: unknown, baseDir: string): GatewayConfig {
@@ -51,20 +56,8 @@ export function parseGatewayConfig(json: unknown, baseDir: string): GatewayConfi
   return config;
 }
 
-/** Read and validate the CONFIG.md file at `path` (what `--config` and `CERTBOUND_CONFIG` name). */
+/** Read and validate the configuration file at `path` (what `--config` and `CERTBOUND_CONFIG` name). */
 export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
-  const file = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new Error(`certbound config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new TypeError(`certbound config: ${file} is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  return parseGatewayConfig(json, dirname(file));
+  const { document, baseDir } = await readConfigDocument(path);
+  return parseGatewayConfig(document, baseDir);
 }

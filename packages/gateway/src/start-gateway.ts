@@ -3,14 +3,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
-import { createAuthorizer } from './lib/authorize.js';
-import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './lib/identity.js';
-import { createDefaultLogger, isLogLevel } from './lib/logger.js';
-import { createGatewayMetrics } from './lib/metrics.js';
-import { createRouter } from './lib/router.js';
+import { createAuthorizer } from './authorize.js';
+import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
+import { createDefaultLogger, isLogLevel } from './logger.js';
+import { createGatewayMetrics } from './metrics.js';
+import { createRouter } from './router.js';
 
+/** Options of {@link startGateway}, beside the configuration file. */
 export interface StartGatewayOptions {
   /** Identity header names; override the config file's `gateway.identityHeaders`. Default `x-certbound-*`. */
   identityHeaders?: Partial<IdentityHeaderNames>;
@@ -44,7 +45,7 @@ export interface Gateway {
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${field} must be a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigurationError(field, `${field} must be a non-negative integer`);
   return value;
 }
 
@@ -54,18 +55,26 @@ function urlHost(host: string): string {
 }
 
 /**
- * Start the authorization service described by a CONFIG.md config: nginx `auth_request` at `/auth/nginx`, Envoy
+ * Start the authorization service described by a configuration file (docs/configuration.md): nginx `auth_request` at `/auth/nginx`, Envoy
  * `ext_authz` (HTTP service) under `/auth/envoy`, Traefik ForwardAuth at `/auth/traefik`, plus `/healthz` and
  * `/metrics`. The config's certificate source must be a header source with trusted proxies: the gateway sees the
- * client certificate only as the proxy forwards it.
+ * client certificate only as the proxy forwards it. Configuration mistakes are a ConfigurationError naming the field.
+ * @example
+ * ```ts
+ * import { loadGatewayConfig, startGateway } from '@certbound/gateway';
+ *
+ * const gateway = await startGateway(await loadGatewayConfig('certbound.json'));
+ * console.log(`nginx auth_request → ${gateway.url}/auth/nginx`);
+ * process.once('SIGTERM', () => void gateway.close());
+ * ```
  */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
   const source = config.certificateSource;
   if (source?.type !== 'header') {
     // The gateway's peer is the proxy: a TLS source would read the proxy's certificate, never the client's.
-    throw new TypeError('certbound gateway: certificateSource.type must be "header" (with the proxy in trustedProxies)');
+    throw new ConfigurationError('certificateSource.type', 'certbound gateway: certificateSource.type must be "header" (with the proxy in trustedProxies)');
   }
-  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) throw new TypeError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent`);
+  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) throw new ConfigurationError('logLevel', 'logLevel must be one of fatal, error, warn, info, debug, trace, silent');
   const identityHeaders = resolveIdentityHeaderNames({ ...config.gateway?.identityHeaders, ...options.identityHeaders });
   const maxHeaderSize = positiveInteger(options.maxHeaderBytes, 65_536, 'maxHeaderBytes');
   const graceMs = positiveInteger(options.shutdownGraceMs, 500, 'shutdownGraceMs');
@@ -77,11 +86,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const verifier = createVerifier({
     ...base,
     ...options.verifierOptions,
-    certificateSource: source,
     onEvent(event: VerifierEvent) {
       if (event.type === 'untrusted-proxy-header') {
         metrics.countUntrustedHeader();
-        // @see SECURITY.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
+        // @see docs/security.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
         logger.warn({ peer: event.remoteAddress }, 'certificate header from an untrusted peer ignored');
       } else if (event.type === 'report-only') {
         logger.warn({ code: event.code, subject: event.subject, thumbprint: event.thumbprint }, 'report-only: binding policy "required" would refuse this request');

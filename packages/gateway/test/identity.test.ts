@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JwtClaims } from '@certbound/core';
 import type { Gateway } from '../src/index.js';
 import { DEFAULT_IDENTITY_HEADERS, sanitiseIdentityValue } from '../src/index.js';
-import { encodeIdentity, identityFromClaims, MAX_IDENTITY_VALUE_LENGTH, resolveIdentityHeaderNames } from '../src/lib/identity.js';
+import { encodeIdentity, identityFromClaims, MAX_IDENTITY_VALUE_LENGTH, resolveIdentityHeaderNames } from '../src/identity.js';
 import { createTestSetup, gatewayDocument, nginxEscapedPem, send, startTestGateway, type TestSetup } from './helpers/gateway.js';
 
 describe('identity values', () => {

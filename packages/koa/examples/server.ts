@@ -3,6 +3,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { certbound, requireScopes, type CertboundState } from '@certbound/koa';
+import { remoteKeys } from '@certbound/core';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const jwksCa = process.env['JWKS_CA']; // only for a private authority
@@ -16,8 +17,10 @@ app.use(
     audience: env('AUDIENCE', 'api://my-api'),
     algorithms: ['RS256', 'ES256'],
     tokenTypes: ['at+jwt', 'application/at+jwt', 'JWT'],
-    jwksUri: env('JWKS_URI', 'https://login.microsoftonline.com/common/discovery/v2.0/keys'),
-    ...(jwksCa ? { jwksOptions: { ca: readFileSync(jwksCa, 'utf8') } } : {}),
+    keys: remoteKeys({
+      uri: env('JWKS_URI', 'https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+      ...(jwksCa ? { ca: readFileSync(jwksCa, 'utf8') } : {}),
+    }),
   }),
 );
 app.use(requireScopes('api.read'));

@@ -1,8 +1,7 @@
 import type { Middleware, Next, ParameterizedContext } from 'koa';
-import { resolveVerifier } from '@certbound/core';
+import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
-import { remember, requestInput } from './lib/verifier.js';
 
 /** What the middleware adds to `ctx.state`. */
 export interface CertboundState {
@@ -21,18 +20,30 @@ export type CertboundMiddleware = Middleware<CertboundState> & {
  * Accepted: `ctx.state.auth` is set and the next middleware runs. Refused: the status, `WWW-Authenticate`
  * challenge and JSON body `{ error, error_description }` come from the verifier, and the chain stops.
  *
- * @param optionsOrVerifier verifier options (validated now: a TypeError at startup, never on a request), or a
- *   verifier from `createVerifier` to share one cache between several middleware.
+ * @param optionsOrVerifier verifier options (validated now: a ConfigurationError at startup, never on a request),
+ *   or a verifier from `createVerifier` to share one cache between several middleware.
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { remoteKeys } from '@certbound/core';
+ * import { certbound, requireScopes, type CertboundState } from '@certbound/koa';
+ *
+ * const app = new Koa<CertboundState>();
+ * app.use(certbound({ issuer, audience: 'api://orders', algorithms: ['RS256'], keys: remoteKeys({ uri: jwksUri }) }));
+ * app.use(requireScopes('orders.read'));
+ * app.use((ctx) => { ctx.body = { subject: ctx.state.auth.claims.sub }; });
+ * ```
+ * @see RFC 8705 §3; RFC 6750 §3
  */
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundMiddleware {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
   async function certbound(ctx: ParameterizedContext<CertboundState>, next: Next): Promise<void> {
-    const result = await verifier.verifyRequest(requestInput(ctx.req));
+    const result = await verifier.verifyRequest(requestInputOf(ctx.req));
     if (!result.ok) {
       refuse(ctx, result);
       return;
     }
-    remember(result, verifier);
+    recordAcceptance(result, verifier);
     ctx.state.auth = result;
     await next();
   }

@@ -1,41 +1,46 @@
 import type { Middleware, Next, ParameterizedContext } from 'koa';
-import { failure, requireRoles as coreRequireRoles, requireScopes as coreRequireScopes } from '@certbound/core';
-import type { Verifier, VerifyFailure, VerifySuccess } from '@certbound/core';
+import { roleGuard, scopeGuard, type Guard } from '@certbound/core/adapter';
 import type { CertboundState } from './certbound.js';
 import { refuse } from './lib/refuse.js';
-import { verifierOf } from './lib/verifier.js';
 
-type Check = (verifier: Verifier, success: VerifySuccess, required: readonly string[]) => VerifyFailure | null;
+const WIRING = 'certbound(): ctx.state.auth is not set';
 
-function guard(name: string, check: Check, required: string[]): Middleware<CertboundState> {
-  if (required.length === 0 || required.some((entry) => typeof entry !== 'string' || entry.length === 0 || entry.includes(' '))) {
-    throw new TypeError(`${name}() needs at least one name, each a non-empty string without spaces`);
-  }
-  const list = [...required];
-  // Let core judge the characters now (RFC 6750 §3 scope syntax), so a bad name fails at startup, not per request.
-  failure('ERR_INSUFFICIENT_SCOPE', { scope: list.join(' ') });
+/** Core's guard as Koa middleware: refuse (403 `insufficient_scope`) or continue. */
+function middlewareOf(guard: Guard): Middleware<CertboundState> {
   const middleware = async function (ctx: ParameterizedContext<CertboundState>, next: Next): Promise<void> {
-    const auth = ctx.state.auth as VerifySuccess | undefined;
-    const verifier = auth === undefined ? undefined : verifierOf(auth);
-    // Wiring mistake, not client input: a guard placed before certbound() must not let anything through.
-    if (auth === undefined || verifier === undefined) throw new Error(`${name}() must run after certbound(): ctx.state.auth is not set`);
-    const refusal = check(verifier, auth, list);
+    // Throws when certbound() did not run first: a wiring mistake must not let anything through.
+    const refusal = guard.check(ctx.state.auth as CertboundState['auth'] | undefined);
     if (refusal !== null) {
       refuse(ctx, refusal);
       return;
     }
     await next();
   };
-  Object.defineProperty(middleware, 'name', { value: name });
+  Object.defineProperty(middleware, 'name', { value: guard.name });
   return middleware;
 }
 
-/** Route guard: every listed scope (`scp`/`scope`) must be granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1 */
+/**
+ * Route guard: every listed scope (`scp`/`scope`) must be granted, else 403 `insufficient_scope` naming them.
+ * Names are checked now: a ConfigurationError at startup for an empty list or a name a challenge cannot carry.
+ * @example
+ * ```ts
+ * router.get('/orders', requireScopes('orders.read'), listOrders);
+ * ```
+ * @see RFC 6750 §3.1
+ */
 export function requireScopes(...scopes: string[]): Middleware<CertboundState> {
-  return guard('requireScopes', coreRequireScopes, scopes);
+  return middlewareOf(scopeGuard(scopes, { wiring: WIRING }));
 }
 
-/** Route guard: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope`. @see RFC 6750 §3.1 */
+/**
+ * Route guard: every listed app role (Entra `roles`) must be granted, else 403 `insufficient_scope` naming them.
+ * @example
+ * ```ts
+ * router.post('/orders', requireRoles('Orders.Write'), createOrder);
+ * ```
+ * @see RFC 6750 §3.1; RFC 9068 §2.2.3.1
+ */
 export function requireRoles(...roles: string[]): Middleware<CertboundState> {
-  return guard('requireRoles', coreRequireRoles, roles);
+  return middlewareOf(roleGuard(roles, { wiring: WIRING }));
 }

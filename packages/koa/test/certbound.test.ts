@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, staticKeys, type VerifierOptions } from '@certbound/core';
 import { AUDIENCE, ISSUER, createAuthFixture, rawHttpsRequest, startHttpsServer, type AuthFixture, type ClientName, type TestHttpsServer } from '../../../test/support/index.js';
 import { certbound, requireRoles, requireScopes, type CertboundState } from '../src/index.js';
 
@@ -9,7 +9,7 @@ let server: TestHttpsServer;
 let options: VerifierOptions;
 
 function verifierOptions(f: AuthFixture): VerifierOptions {
-  return { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: f.issuer.jwks, tokenTypes: ['at+jwt'] };
+  return { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], keys: staticKeys(f.issuer.jwks), tokenTypes: ['at+jwt'] };
 }
 
 function send(path: string, client: ClientName, headers: Array<[string, string]> = []) {
@@ -47,9 +47,9 @@ afterAll(async () => {
 
 describe('@certbound/koa: certbound()', () => {
   it('validates options at creation: a TypeError, not a failure on the first request', () => {
-    expect(() => certbound(null as unknown as VerifierOptions)).toThrow(TypeError);
-    expect(() => certbound({ ...options, algorithms: [] })).toThrow(TypeError);
-    expect(() => certbound({ ...options, issuer: undefined as unknown as string })).toThrow(TypeError);
+    expect(() => certbound(null as unknown as VerifierOptions)).toThrow(ConfigurationError);
+    expect(() => certbound({ ...options, algorithms: [] })).toThrow(ConfigurationError);
+    expect(() => certbound({ ...options, issuer: undefined as unknown as string })).toThrow(ConfigurationError);
   });
 
   it('returns a named async middleware that exposes its verifier', () => {
@@ -136,10 +136,10 @@ describe('@certbound/koa: guards', () => {
   });
 
   it('validates guard arguments at creation', () => {
-    expect(() => requireScopes()).toThrow(TypeError);
-    expect(() => requireScopes('')).toThrow(TypeError);
-    expect(() => requireScopes('two words')).toThrow(TypeError);
-    expect(() => requireRoles('quote"d')).toThrow(TypeError);
+    expect(() => requireScopes()).toThrow(ConfigurationError);
+    expect(() => requireScopes('')).toThrow(ConfigurationError);
+    expect(() => requireScopes('two words')).toThrow(ConfigurationError);
+    expect(() => requireRoles('quote"d')).toThrow(ConfigurationError);
     expect(requireScopes('api.read').name).toBe('requireScopes');
   });
 

@@ -2,8 +2,9 @@
 // compact-JWS signer (node:crypto) for the hand-crafted hostile tokens jose refuses to produce.
 import { KeyObject, constants, sign as cryptoSign } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { createVerifier } from '../../src/verifier.js';
+import { createVerifier } from '../../src/verify/verifier.js';
 import type { Jwk, JwsAlgorithm, VerifierOptions } from '../../src/types.js';
+import { staticKeys } from '../../src/keys/static-keys.js';
 
 export const ISSUER = 'https://issuer.certbound.test/tenant/v2.0';
 export const AUDIENCE = 'api://certbound-test';
@@ -88,7 +89,7 @@ export function verifierWith(keys: TestKey[], options: Partial<VerifierOptions> 
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: [...new Set(keys.map((key) => key.alg))],
-    jwks: jwksOf(...keys),
+    keys: staticKeys(jwksOf(...keys)),
     currentTime: clock,
     ...options,
   });

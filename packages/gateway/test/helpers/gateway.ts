@@ -14,7 +14,7 @@ export async function createTestSetup(): Promise<TestSetup> {
   return { pki: await createDevPki(), tokens: createTestTokens() };
 }
 
-/** A CONFIG.md document for a gateway behind a proxy on 127.0.0.1, with `changes` merged on top. */
+/** A docs/configuration.md document for a gateway behind a proxy on 127.0.0.1, with `changes` merged on top. */
 export function gatewayDocument(setup: TestSetup, certificateSource: Record<string, unknown>, changes: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     listen: { host: '127.0.0.1', port: 0 },

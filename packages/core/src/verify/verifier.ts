@@ -1,0 +1,256 @@
+import type {
+  CertificateLookup,
+  CertificateSource,
+  ErrorCode,
+  RequestInput,
+  Verifier,
+  VerifierEvent,
+  VerifierOptions,
+  VerifyFailure,
+  VerifyResult,
+  VerifySuccess,
+} from '../types.js';
+import { createCertificateReader } from '../certificates/argument.js';
+import { clientIdOf, subjectOf } from '../claims/identity.js';
+import { createIssuerMatcher } from '../claims/issuer.js';
+import { checkTimes } from '../claims/validate.js';
+import { createExtractor, isToken68 } from '../http/authorization.js';
+import { failure } from '../http/failure.js';
+import { createHeaderChecker, normalizeTyp } from '../jose/jws.js';
+import type { KeyFailure, KeyStore, VerificationKey } from '../keys/key-store.js';
+import { buildEvent, peerAddressOf, type EventFacts } from './events.js';
+import { DEFAULTS, resolveOptions } from './options.js';
+import { registerVerifier } from './registry.js';
+import { bindingStage, claimsStage, signatureStage, structureStage, type StructuredToken } from './stages.js';
+import { TokenCache, type VerifiedToken } from './token-cache.js';
+
+/** One request (or verifyToken call) on its way through the verifier. */
+interface Attempt extends EventFacts {
+  readonly token: string;
+  readonly scheme: string;
+  readonly thumbprint: string | null;
+}
+
+const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none' });
+
+/**
+ * Create a verifier for certificate-bound JWT access tokens (RFC 8705 §3) sent as `Authorization: Bearer` or
+ * `mtls_pop`. Every option is validated here (a ConfigurationError naming the field); afterwards nothing a client
+ * sends makes the verifier throw: each request gets a `VerifySuccess` or a `VerifyFailure` carrying a complete
+ * RFC 6750 answer (status, `WWW-Authenticate` challenge, JSON body).
+ *
+ * The checks run in this order, which is the order of the code below (stages.ts holds the pure stages):
+ * extract the Authorization credentials → the request's certificate → the verified-token cache (a hit re-checks
+ * the key, the time claims and the binding) → compact JWS structure and JOSE header (no crypto yet) → key from
+ * the key set → signature → claims → time claims and binding policy.
+ * @example
+ * ```ts
+ * import { createVerifier, remoteKeys } from '@certbound/core';
+ *
+ * const verifier = createVerifier({
+ *   issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+ *   audience: 'api://orders',
+ *   algorithms: ['RS256'],
+ *   keys: remoteKeys({ uri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys' }),
+ * });
+ * const result = await verifier.verifyRequest({ headers: req.headers, socket: req.socket, url: req.url });
+ * if (!result.ok) res.writeHead(result.status, { 'www-authenticate': result.challenge }).end(JSON.stringify(result.body));
+ * ```
+ * @see docs/security.md rules 1–6 and 8–10; docs/protocol.md §1–3
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const resolved = resolveOptions(options);
+  const { schemes, binding: policy, onEvent } = resolved;
+  const clock = resolved.currentTime;
+  const leeway = resolved.clockToleranceSeconds;
+  const allowed = new Set(resolved.algorithms);
+
+  // Sources and key sets checked their own options when they were built; opening the keys checks them against the
+  // algorithm allow-list, before any resource (agent) exists for a verifier that fails to start.
+  const source: CertificateSource = resolved.certificateSource;
+  const keyStore: KeyStore = resolved.keys.open({ algorithms: allowed, clock });
+
+  const extract = createExtractor({ schemes, maxTokenLength: resolved.maxTokenLength });
+  const checkHeader = createHeaderChecker({ algorithms: allowed, types: new Set(resolved.tokenTypes.map(normalizeTyp)) });
+  const claimRules = {
+    issuer: createIssuerMatcher(([] as string[]).concat(resolved.issuer)),
+    audiences: new Set(([] as string[]).concat(resolved.audience)),
+    requiredClaims: resolved.requiredClaims,
+  };
+  const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries, resolved.cache.maxBytes ?? DEFAULTS.cacheMaxBytes);
+  const readCertificate = createCertificateReader();
+  const schemeByLowerCase = new Map(schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
+
+  // Failure results are immutable and shared: a flood of bad requests allocates no response objects.
+  const failures = new Map<ErrorCode, VerifyFailure>();
+  function failureFor(code: ErrorCode): VerifyFailure {
+    let result = failures.get(code);
+    if (result === undefined) {
+      result = failure(code, resolved.realm === undefined ? { schemes } : { schemes, realm: resolved.realm });
+      Object.freeze(result.body);
+      failures.set(code, Object.freeze(result));
+    }
+    return result;
+  }
+
+  function emit(type: VerifierEvent['type'], code: ErrorCode | undefined, facts: EventFacts): void {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(buildEvent(type, code, facts, clock()));
+    } catch {
+      // @see types.ts — exceptions from onEvent are swallowed: logging must never change a decision.
+    }
+  }
+
+  /** Only signature-verified claims name a subject or client in events: unverified content never reaches logs. */
+  function reject(code: ErrorCode, attempt: EventFacts, verified?: Pick<VerifiedToken, 'subject' | 'clientId'>): VerifyFailure {
+    if (onEvent !== undefined) {
+      emit('rejected', code, verified === undefined ? attempt : { ...attempt, subject: verified.subject, clientId: verified.clientId });
+    }
+    return failureFor(code);
+  }
+
+  function accept(verified: VerifiedToken, attempt: Attempt, reported: ErrorCode | undefined): VerifySuccess {
+    if (onEvent !== undefined) {
+      emit(reported === undefined ? 'accepted' : 'report-only', reported, { ...attempt, subject: verified.subject, clientId: verified.clientId });
+    }
+    return { ok: true, claims: verified.claims, header: verified.header, thumbprint: attempt.thumbprint, scheme: attempt.scheme, token: attempt.token };
+  }
+
+  // ── the pipeline ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** extract → certificate, then the credentials go through the cache. */
+  function extractThenCertificate(input: RequestInput): VerifyResult | Promise<VerifyResult> {
+    const remoteAddress = peerAddressOf(input);
+    // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
+    const lookup = lookupCertificate(input);
+    const thumbprint = lookup.ok ? lookup.thumbprint : null;
+    if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
+    const extracted = extract(input);
+    if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
+    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress };
+    if (!lookup.ok) return reject(lookup.code, attempt);
+    return viaCache(attempt, true);
+  }
+
+  function lookupCertificate(input: RequestInput): CertificateLookup {
+    try {
+      return source.lookup(input);
+    } catch {
+      return NO_CERTIFICATE; // sources never throw; a broken one must not turn into acceptance or a 500
+    }
+  }
+
+  /** cache: a hit is honoured only while its key is current, and is decided again (time, binding) every time. */
+  function viaCache(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    const nowMs = clock();
+    const hit = cache === null ? undefined : cache.get(attempt.token);
+    if (hit === undefined) return structureThenKey(attempt, nowMs, fromHeader);
+    // @see docs/security.md rule 10 — a hit re-checks the key, the time claims and the binding.
+    const current = keyStore.isCurrent(hit.key, nowMs);
+    if (current === true) return timesThenBinding(hit, attempt, nowMs);
+    if (current === false) {
+      cache?.delete(attempt.token);
+      return structureThenKey(attempt, nowMs, fromHeader);
+    }
+    return current.then((stillCurrent) => {
+      if (stillCurrent) return timesThenBinding(hit, attempt, clock());
+      cache?.delete(attempt.token);
+      return structureThenKey(attempt, clock(), fromHeader);
+    });
+  }
+
+  /** structure/header → key. */
+  function structureThenKey(attempt: Attempt, nowMs: number, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    const structured = structureStage(attempt.token, checkHeader);
+    if (typeof structured === 'string') {
+      // A token that parses is made of base64url characters and dots, hence token68. Only a token that does not
+      // parse can break the Authorization syntax, so the (costly) token68 scan runs on this path alone.
+      // @see RFC 6750 §2.1, §3.1 — a malformed request is invalid_request (400), a malformed token invalid_token.
+      return reject(fromHeader && !isToken68(attempt.token) ? 'ERR_AUTHORIZATION_MALFORMED' : structured, attempt);
+    }
+    const key = keyStore.resolve(structured.header.alg, structured.header.kid, nowMs);
+    if (key instanceof Promise) return key.then((resolvedKey) => signatureThenClaims(attempt, structured, resolvedKey));
+    return signatureThenClaims(attempt, structured, key);
+  }
+
+  /** signature → claims, then the verified token enters the cache and is decided. */
+  function signatureThenClaims(attempt: Attempt, structured: StructuredToken, key: VerificationKey | KeyFailure): VerifyResult {
+    if (typeof key === 'string') return reject(key, attempt);
+    if (!signatureStage(attempt.token, structured, key)) return reject('ERR_SIGNATURE_INVALID', attempt);
+    const verified = claimsStage(structured, key, claimRules);
+    if ('code' in verified) {
+      const claims = verified.claims;
+      if (claims === null || onEvent === undefined) return reject(verified.code, attempt);
+      return reject(verified.code, attempt, { subject: subjectOf(claims), clientId: clientIdOf(claims) });
+    }
+    const nowMs = clock();
+    // Only a token within its time claims now is cached; an expired one is refused below and never stored.
+    if (cache !== null && checkTimes(verified.times, Math.floor(nowMs / 1000), leeway) === null) cache.set(attempt.token, verified);
+    return timesThenBinding(verified, attempt, nowMs);
+  }
+
+  /** time claims and binding: the per-request part, the same for cache hits and fresh verifications. */
+  function timesThenBinding(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
+    const outcome = bindingStage(verified, attempt.thumbprint, Math.floor(nowMs / 1000), leeway, policy);
+    if (outcome === null) return accept(verified, attempt, undefined);
+    if (typeof outcome === 'string') {
+      if (outcome === 'ERR_TOKEN_EXPIRED') cache?.delete(attempt.token);
+      return reject(outcome, attempt, verified);
+    }
+    return accept(verified, attempt, outcome.report);
+  }
+
+  function internalFailure(): VerifyFailure {
+    return reject('ERR_VERIFICATION_FAILED', { thumbprint: null });
+  }
+
+  function settle(run: () => VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
+    try {
+      const result = run();
+      return result instanceof Promise ? result.catch(internalFailure) : Promise.resolve(result);
+    } catch {
+      // Fail closed on anything unexpected: a 401, never a throw or a 500.
+      return Promise.resolve(internalFailure());
+    }
+  }
+
+  const verifier: Verifier = {
+    options: resolved,
+    verifyRequest(input: RequestInput): Promise<VerifyResult> {
+      return settle(() => extractThenCertificate(input));
+    },
+    verifyToken(token, certificate, callOptions): Promise<VerifyResult> {
+      return settle(() => {
+        const requested = callOptions?.scheme;
+        const scheme = requested === undefined ? schemes[0]! : schemeByLowerCase.get(String(requested).toLowerCase());
+        const found = readCertificate(certificate);
+        const thumbprint = found === 'invalid' ? null : found;
+        const facts: EventFacts = { thumbprint };
+        if (scheme === undefined) return reject('ERR_UNSUPPORTED_SCHEME', facts);
+        if (typeof token !== 'string' || token.length === 0) return reject('ERR_JWT_MALFORMED', facts);
+        if (token.length > resolved.maxTokenLength) return reject('ERR_TOKEN_TOO_LONG', facts);
+        if (found === 'invalid') return reject('ERR_CERTIFICATE_INVALID', facts);
+        // verifyToken skips extraction and the certificate source: the caller hands both over.
+        return viaCache({ token, scheme, thumbprint }, false);
+      });
+    },
+    close(): Promise<void> {
+      keyStore.close();
+      cache?.clear();
+      return Promise.resolve();
+    },
+  };
+
+  registerVerifier(verifier, {
+    rejectAuthorization(success, code) {
+      emit('rejected', code, {
+        thumbprint: success.thumbprint,
+        scheme: success.scheme,
+        subject: subjectOf(success.claims),
+        clientId: clientIdOf(success.claims),
+      });
+    },
+  });
+  return verifier;
+}

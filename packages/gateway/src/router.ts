@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { VerifyFailure } from '@certbound/core';
+import { requestInputOf } from '@certbound/core/adapter';
+import type { Authorizer } from './authorize.js';
+import type { GatewayMetrics } from './metrics.js';
+import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
+import { nginxMalformedProtocol, nginxProtocol } from './protocols/nginx.js';
+import { send, type ProtocolAdapter } from './protocols/shared.js';
+import { caddyProtocol, haproxyProtocol, traefikProtocol } from './protocols/traefik.js';
+
+/** Path of the nginx `auth_request` endpoint. */
+export const NGINX_PATH = '/auth/nginx';
+/** Where the example nginx config sends requests nginx itself refused as malformed (see nginxMalformedProtocol). */
+export const NGINX_MALFORMED_PATH = '/auth/nginx/malformed';
+/** Path of the Traefik ForwardAuth endpoint. */
+export const TRAEFIK_PATH = '/auth/traefik';
+export const CADDY_PATH = '/auth/caddy';
+export const HAPROXY_PATH = '/auth/haproxy';
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/** Which protocol a request path belongs to, or null. */
+export function protocolFor(url: string): ProtocolAdapter | null {
+  const path = pathOf(url);
+  if (path === NGINX_PATH) return nginxProtocol;
+  if (path === NGINX_MALFORMED_PATH) return nginxMalformedProtocol;
+  if (path === TRAEFIK_PATH) return traefikProtocol;
+  if (path === CADDY_PATH) return caddyProtocol;
+  if (path === HAPROXY_PATH) return haproxyProtocol;
+  // Envoy appends the client's path to path_prefix: /auth/envoy/orders/7?x=1
+  if (path === ENVOY_PATH_PREFIX || path.startsWith(`${ENVOY_PATH_PREFIX}/`)) return envoyProtocol;
+  return null;
+}
+
+export interface RouterContext {
+  authorizer: Authorizer;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** True once close() has begun: /healthz then reports 503 so load balancers stop sending. */
+  isClosing(): boolean;
+  /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
+  authCacheSeconds: number;
+}
+
+/** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
+export function cacheLifetime(capSeconds: number, expiresAt: number | undefined, nowMs: number): number {
+  if (capSeconds <= 0 || expiresAt === undefined) return 0;
+  return Math.max(0, Math.min(capSeconds, Math.floor(expiresAt - nowMs / 1000)));
+}
+
+function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMessage, outcome: { ok: true; subject?: string | undefined; clientId?: string | undefined; thumbprint: string | null } | VerifyFailure): void {
+  const peer = req.socket.remoteAddress;
+  if (outcome.ok) {
+    logger.debug({ protocol: protocol.name, peer, subject: outcome.subject, clientId: outcome.clientId, thumbprint: outcome.thumbprint }, 'accepted');
+  } else {
+    logger.info({ protocol: protocol.name, peer, status: outcome.status, code: outcome.code, error: outcome.error }, 'refused');
+  }
+}
+
+/** The gateway's request listener: the authorization endpoints, /healthz and /metrics. */
+export function createRouter(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const { authorizer, metrics, logger } = context;
+
+  async function authorize(protocol: ProtocolAdapter, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const decision = await authorizer.authorize(requestInputOf(req, protocol.originalUrl(req)));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // A proxy-refused request is a 400 whatever the verifier made of the part the proxy passed on: nginx may have
+    // stopped reading headers before Authorization (a second Host), which alone would read as "no credentials".
+    if (protocol.refusesAll && (decision.ok || decision.failure.status !== 400)) {
+      metrics.observeDecision(protocol.name, false, 'ERR_AUTHORIZATION_MALFORMED', seconds);
+      logger.info({ protocol: protocol.name, peer: req.socket.remoteAddress, status: 400 }, 'refused by the proxy as malformed');
+      // The "allowed" answer of such an endpoint is its 400; no identity goes with it.
+      protocol.allow(res, {});
+    } else if (decision.ok) {
+      metrics.observeDecision(protocol.name, true, 'OK', seconds);
+      logDecision(logger, protocol, req, { ok: true, subject: decision.identity.subject, clientId: decision.identity.clientId, thumbprint: decision.identity.thumbprint });
+      protocol.allow(res, decision.headers, cacheLifetime(context.authCacheSeconds, decision.expiresAt, Date.now()));
+    } else {
+      metrics.observeDecision(protocol.name, false, decision.failure.code, seconds);
+      logDecision(logger, protocol, req, decision.failure);
+      protocol.deny(res, decision.failure);
+    }
+  }
+
+  async function serveMetrics(res: ServerResponse): Promise<void> {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const protocol = protocolFor(url);
+    if (protocol !== null) return authorize(protocol, req, res);
+    const path = pathOf(url);
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/healthz' && readOnly) {
+      const closing = context.isClosing();
+      return send(res, closing ? 503 : 200, {}, JSON.stringify({ status: closing ? 'closing' : 'ok' }));
+    }
+    if (path === '/metrics' && readOnly) return serveMetrics(res);
+    if (path === '/healthz' || path === '/metrics') return send(res, 405, { allow: 'GET, HEAD' }, JSON.stringify({ error: 'method_not_allowed' }));
+    return send(res, 404, {}, JSON.stringify({ error: 'not_found' }));
+  }
+
+  return (req, res) => {
+    // Authorization requests carry no body the gateway needs (nginx and Traefik send none; Envoy only on request).
+    req.resume();
+    route(req, res).catch((error: unknown) => {
+      // Not reachable through client input (the verifier returns results); kept so a defect fails closed and visibly.
+      logger.error({ err: error }, 'request handling failed');
+      if (!res.headersSent) send(res, 500, {}, JSON.stringify({ error: 'server_error' }));
+      else res.destroy();
+    });
+  };
+}
