@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSnippetServerTests } from '../support/readme-snippet-test.js';
+import { readmeSnippet } from '../support/readme.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -125,6 +126,15 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
     );
     writeFileSync(join(app, 'typecheck/tsconfig.json'), JSON.stringify(strictConsumer({ noEmit: true }, ['consumer.ts'])));
     await sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', 'typecheck'], { cwd: app });
+  }, 120_000);
+
+  it('the @certbound/core README example compiles as written against the installed tarball', async () => {
+    // It serves Entra's real JWKS on a fixed port, so here it is type-checked rather than run; the adapters' run below.
+    mkdirSync(join(app, 'core-example'), { recursive: true });
+    writeFileSync(join(app, 'core-example/package.json'), JSON.stringify({ private: true, type: 'module' }));
+    writeFileSync(join(app, 'core-example/server.ts'), readmeSnippet(join(root, 'packages/core/README.md'), '## Example: a protected `node:https` API'));
+    writeFileSync(join(app, 'core-example/tsconfig.json'), JSON.stringify(strictConsumer({ noEmit: true }, ['server.ts'])));
+    await sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', 'core-example'], { cwd: app });
   }, 120_000);
 
   // Each adapter's README example, compiled by the consumer's own tsc and run with plain node against the installed

@@ -77,6 +77,17 @@ function urlFor(host: string, port: number): string {
 /**
  * Start a local, Entra-shaped authorization server over HTTPS that requests (and itself verifies) client
  * certificates. Resolves once it listens.
+ *
+ * @example A throw-away authority for a test, with development certificates from `@certbound/dev-pki`.
+ * ```ts
+ * const pki = await createDevPki();
+ * const authority = await startAuthority({
+ *   tls: { cert: pki.server.cert, key: pki.server.key },
+ *   config: await loadAuthorityConfig('authority.json'),
+ * });
+ * const tokenEndpoint = authority.tokenEndpoint('contoso'); // https://127.0.0.1:PORT/contoso/oauth2/v2.0/token
+ * await authority.close();
+ * ```
  */
 export async function startAuthority(options: AuthorityOptions): Promise<RunningAuthority> {
   checkOptions(options);

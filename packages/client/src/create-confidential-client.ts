@@ -92,6 +92,18 @@ function readIssuer(authority: string): URL {
  *
  * Options are checked here (a `TypeError` at startup, not on the first request); credential files are read on the
  * first acquisition, and provider/assertion callbacks on every acquisition.
+ *
+ * @example The vanilla flow: a token bound to the client certificate, then a call to the API over mTLS with it.
+ * ```ts
+ * const client = createConfidentialClient({
+ *   clientId: '00000000-0000-0000-0000-000000000001',
+ *   authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com',
+ *   credential: { certificate: '/etc/app/app.crt', privateKey: '/etc/app/app.key' },
+ * });
+ * const request = { scopes: ['api://orders/.default'], mtlsProofOfPossession: true };
+ * const result = await client.acquireTokenForClient(request); // result.tokenType === 'mtls_pop'
+ * const response = await client.fetch('https://orders.contoso.com/orders', request);
+ * ```
  */
 export function createConfidentialClient(options: ConfidentialClientOptions): ConfidentialClient {
   if (typeof options !== 'object' || options === null) throw new TypeError('createConfidentialClient needs an options object');
