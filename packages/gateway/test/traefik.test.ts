@@ -106,19 +106,4 @@ describe('Traefik ForwardAuth', () => {
     expect(reply.header('x-certbound-roles')).toBe('');
     expect(reply.header('x-certbound-scopes')).toBe('orders.read orders.write');
   });
-
-  it.each(['caddy', 'haproxy'])('/auth/%s answers as /auth/traefik, counted under its own protocol label', async (name) => {
-    const clientA = setup.pki.clients['client-a']!;
-    const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
-    const url = address().replace('/auth/traefik', `/auth/${name}`);
-    const reply = await send(url, { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA])) });
-    expect(reply.status).toBe(200);
-    expect(reply.header('x-certbound-subject')).toBe(CLIENT_ID);
-    expect(reply.header('x-certbound-roles')).toBe('');
-    const refused = await send(url, { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([setup.pki.clients['client-b']!])) });
-    expect(refused.status).toBe(401);
-    expect(refused.header('www-authenticate')).toContain('error="invalid_token"');
-    const metrics = await send(`${gateway.url}/metrics`);
-    expect(metrics.body).toMatch(new RegExp(`certbound_gateway_decisions_total\\{protocol="${name}",result="accepted",reason="OK"\\} 1`));
-  });
 });
