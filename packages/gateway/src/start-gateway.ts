@@ -45,6 +45,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** How long an idle keep-alive connection from the proxy stays open; the proxy's own idle timeout must be shorter. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw new ConfigurationError(field, `${field} must be a non-negative integer`);
@@ -117,7 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     identitySpelling: identitySpellingCheck(identityHeaderList(identityHeaders)),
     failureOptions: { schemes: verifier.options.schemes, ...(realm === undefined ? {} : { realm }) },
   });
-  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 };
+  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
   const tls = config.tls;
   const server: Server = tls
     ? createHttpsServer(
