@@ -76,8 +76,12 @@ export function resolveEnvoyHeaderPrefix(value: unknown): string {
 export function identitySpellingCheck(identityNames: readonly string[]): (rawHeaders: readonly string[]) => string | null {
   const exact = new Set(identityNames);
   const spellings = new Set(identityNames.map((name) => name.replaceAll('_', '-')));
+  // With no `_` in the configured names, only a header name containing `_` can be another spelling: most requests
+  // are cleared by one indexOf per header.
+  const underscoresOnly = !identityNames.some((name) => name.includes('_'));
   return (rawHeaders) => {
     for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (underscoresOnly && !rawHeaders[i]!.includes('_')) continue;
       const name = rawHeaders[i]!.toLowerCase();
       if (!exact.has(name) && spellings.has(name.replaceAll('_', '-'))) return rawHeaders[i]!;
     }

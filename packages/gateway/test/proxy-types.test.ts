@@ -101,3 +101,15 @@ describe('startup refusals', () => {
     expect(reply.status).toBe(200);
   });
 });
+
+describe('identity header spellings', () => {
+  it('finds `_` for `-` in any letter case, and `-` for `_` when a configured name has underscores', async () => {
+    const { identitySpellingCheck } = await import('../src/proxies.js');
+    const defaults = identitySpellingCheck(['x-certbound-subject', 'x-certbound-roles']);
+    expect(defaults(['Host', 'a', 'X-Certbound-Subject', 'admin', 'X_CERTBOUND_ROLES', 'admin'])).toBe('X_CERTBOUND_ROLES');
+    expect(defaults(['X-Certbound-Subject', 'admin', 'x_other', 'v'])).toBeNull();
+    const underscored = identitySpellingCheck(['x_user']);
+    expect(underscored(['x_user', 'admin'])).toBeNull();
+    expect(underscored(['X-User', 'admin'])).toBe('X-User');
+  });
+});
