@@ -1,6 +1,8 @@
 import { ConfigurationError, parseConfig, type CertboundConfig } from '@certbound/core';
 import { readConfigDocument } from '@certbound/core/adapter';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
+import type { Protocol } from './metrics.js';
+import { isProxyType, PROXY_TYPES, resolveEnvoyHeaderPrefix } from './proxies.js';
 
 /** The gateway's own settings: the optional `"gateway"` member of the docs/configuration.md file (an extension of the format). */
 export interface GatewaySettings {
@@ -11,12 +13,19 @@ export interface GatewaySettings {
    * answer then carries `X-Accel-Expires`). 0–3600; default 0: no decision is cached.
    */
   authCacheSeconds?: number;
+  /**
+   * The one proxy type this gateway answers (`nginx`, `envoy`, `traefik`, `caddy`, `haproxy`). Default: every proxy
+   * type that produces `certificateSource.format` in `certificateSource.header`; the other endpoints answer 404.
+   */
+  proxy?: Protocol;
+  /** Envoy's bootstrap `header_prefix` (default "x-envoy"): the gateway answers `<prefix>-auth-headers-to-remove`. */
+  envoyHeaderPrefix?: string;
 }
 
 /** A docs/configuration.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
-const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds']);
+const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds', 'proxy', 'envoyHeaderPrefix']);
 
 /** Validate the `"gateway"` member; a ConfigurationError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
@@ -42,6 +51,13 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
     }
     settings.authCacheSeconds = cacheSeconds;
   }
+  const proxy = (value as Record<string, unknown>)['proxy'];
+  if (proxy !== undefined) {
+    if (!isProxyType(proxy)) throw new ConfigurationError('gateway.proxy', `certbound config: gateway.proxy must be one of ${PROXY_TYPES.join(', ')}`);
+    settings.proxy = proxy;
+  }
+  const prefix = (value as Record<string, unknown>)['envoyHeaderPrefix'];
+  if (prefix !== undefined) settings.envoyHeaderPrefix = resolveEnvoyHeaderPrefix(prefix);
   return settings;
 }
 

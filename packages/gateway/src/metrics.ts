@@ -7,7 +7,7 @@ export type Protocol = 'nginx' | 'envoy' | 'traefik' | 'caddy' | 'haproxy';
 export interface GatewayMetrics {
   readonly registry: Registry;
   /** Count one decision and its latency. `reason` is the error code of a refusal, "OK" for an accepted request. */
-  observeDecision(protocol: Protocol, accepted: boolean, reason: ErrorCode | 'OK', seconds: number): void;
+  observeDecision(protocol: Protocol, accepted: boolean, reason: ErrorCode | 'OK' | 'ERR_IDENTITY_HEADER_SPELLING', seconds: number): void;
   /** A certificate header arrived from a peer outside the trusted proxies and was ignored (SECURITY 7). */
   countUntrustedHeader(): void;
 }

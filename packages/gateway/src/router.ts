@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { VerifyFailure } from '@certbound/core';
-import { requestInputOf } from '@certbound/core/adapter';
+import { failure, requestInputOf } from '@certbound/core/adapter';
 import type { Authorizer } from './authorize.js';
-import type { GatewayMetrics } from './metrics.js';
-import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
+import type { GatewayMetrics, Protocol } from './metrics.js';
+import { ENVOY_PATH_PREFIX } from './protocols/envoy.js';
 import { nginxMalformedProtocol, nginxProtocol } from './protocols/nginx.js';
 import { send, type ProtocolAdapter } from './protocols/shared.js';
 import { caddyProtocol, haproxyProtocol, traefikProtocol } from './protocols/traefik.js';
@@ -23,18 +23,23 @@ function pathOf(url: string): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
-/** Which protocol a request path belongs to, or null. */
-export function protocolFor(url: string): ProtocolAdapter | null {
+/** Which protocol a request path belongs to, or null (also for the endpoint of a proxy type not served). */
+export function protocolFor(url: string, envoy: ProtocolAdapter, served: ReadonlySet<Protocol>): ProtocolAdapter | null {
   const path = pathOf(url);
-  if (path === NGINX_PATH) return nginxProtocol;
-  if (path === NGINX_MALFORMED_PATH) return nginxMalformedProtocol;
-  if (path === TRAEFIK_PATH) return traefikProtocol;
-  if (path === CADDY_PATH) return caddyProtocol;
-  if (path === HAPROXY_PATH) return haproxyProtocol;
+  let protocol: ProtocolAdapter | null = null;
+  if (path === NGINX_PATH) protocol = nginxProtocol;
+  else if (path === NGINX_MALFORMED_PATH) protocol = nginxMalformedProtocol;
+  else if (path === TRAEFIK_PATH) protocol = traefikProtocol;
+  else if (path === CADDY_PATH) protocol = caddyProtocol;
+  else if (path === HAPROXY_PATH) protocol = haproxyProtocol;
   // Envoy appends the client's path to path_prefix: /auth/envoy/orders/7?x=1
-  if (path === ENVOY_PATH_PREFIX || path.startsWith(`${ENVOY_PATH_PREFIX}/`)) return envoyProtocol;
-  return null;
+  else if (path === ENVOY_PATH_PREFIX || path.startsWith(`${ENVOY_PATH_PREFIX}/`)) protocol = envoy;
+  return protocol !== null && served.has(protocol.name) ? protocol : null;
 }
+
+/** Metrics reason of an auth request carrying another spelling of an identity header. */
+export const IDENTITY_SPELLING_REASON = 'ERR_IDENTITY_HEADER_SPELLING';
+const IDENTITY_SPELLING_DESCRIPTION = 'Identity header names with underscores are not accepted';
 
 export interface RouterContext {
   authorizer: Authorizer;
@@ -44,6 +49,14 @@ export interface RouterContext {
   isClosing(): boolean;
   /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
   authCacheSeconds: number;
+  /** The proxy types whose endpoints are answered (see servedProxyTypes); the others answer 404. */
+  served: ReadonlySet<Protocol>;
+  /** The Envoy endpoint's adapter (it carries the configured Envoy header prefix). */
+  envoy: ProtocolAdapter;
+  /** The header of the request that spells an identity header differently (underscores), or null. */
+  identitySpelling(rawHeaders: readonly string[]): string | null;
+  /** Options for refusals the gateway builds itself (the verifier's schemes and realm). */
+  failureOptions: { schemes: readonly string[]; realm?: string };
 }
 
 /** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
@@ -65,8 +78,24 @@ function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMes
 export function createRouter(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { authorizer, metrics, logger } = context;
 
+  // @see RFC 6750 §3.1 invalid_request — the proxies replace identity headers by exact name only: an underscore
+  // spelling would reach the upstream, where CGI-style stacks read it as the identity. Refused, as nothing the
+  // gateway answers can remove a request header through nginx, Traefik, Caddy or HAProxy.
+  const spellingFailure: VerifyFailure = (() => {
+    const base = failure('ERR_AUTHORIZATION_MALFORMED', context.failureOptions);
+    const replace = (text: string) => text.replace(base.description, IDENTITY_SPELLING_DESCRIPTION);
+    return { ...base, description: IDENTITY_SPELLING_DESCRIPTION, challenge: replace(base.challenge), body: { ...base.body, error_description: IDENTITY_SPELLING_DESCRIPTION } };
+  })();
+
   async function authorize(protocol: ProtocolAdapter, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
+    const spelling = context.identitySpelling(req.rawHeaders);
+    if (spelling !== null) {
+      metrics.observeDecision(protocol.name, false, IDENTITY_SPELLING_REASON, Number(process.hrtime.bigint() - started) / 1e9);
+      logger.warn({ protocol: protocol.name, peer: req.socket.remoteAddress, header: spelling }, 'refused: an identity header spelt with underscores');
+      protocol.deny(res, spellingFailure);
+      return;
+    }
     const decision = await authorizer.authorize(requestInputOf(req, protocol.originalUrl(req)));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // A proxy-refused request is a 400 whatever the verifier made of the part the proxy passed on: nginx may have
@@ -95,7 +124,7 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
-    const protocol = protocolFor(url);
+    const protocol = protocolFor(url, context.envoy, context.served);
     if (protocol !== null) return authorize(protocol, req, res);
     const path = pathOf(url);
     const readOnly = req.method === 'GET' || req.method === 'HEAD';

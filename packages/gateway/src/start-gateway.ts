@@ -3,13 +3,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigurationError, createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, type HeaderCertificateSource, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
 import { createAuthorizer } from './authorize.js';
-import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
+import { identityHeaderList, resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
 import { createDefaultLogger, isLogLevel } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createRouter } from './router.js';
+import { createEnvoyProtocol } from './protocols/envoy.js';
+import { DEFAULT_ENVOY_HEADER_PREFIX, identitySpellingCheck, servedProxyTypes } from './proxies.js';
 
 /** Options of {@link startGateway}, beside the configuration file. */
 export interface StartGatewayOptions {
@@ -42,6 +44,9 @@ export interface Gateway {
   /** Stop accepting, let in-flight requests finish (up to `shutdownGraceMs`), close the verifier. Idempotent. */
   close(): Promise<void>;
 }
+
+/** How long an idle keep-alive connection from the proxy stays open; the proxy's own idle timeout must be shorter. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
@@ -82,6 +87,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const metrics = createGatewayMetrics(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics });
 
   const base = verifierOptionsFromConfig(config);
+  // The certificate format belongs to a proxy type: endpoints of proxies that do not manage that header stay closed.
+  const headerName = (base.certificateSource as HeaderCertificateSource).header;
+  const served = servedProxyTypes(source.format, headerName, config.gateway?.proxy);
   const userOnEvent = options.verifierOptions?.onEvent;
   const verifier = createVerifier({
     ...base,
@@ -100,8 +108,19 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   let closing = false;
   const authorizer = createAuthorizer({ verifier, identityHeaders, requiredScopes: config.requiredScopes, requiredRoles: config.requiredRoles, logger });
-  const listener = createRouter({ authorizer, metrics, logger, isClosing: () => closing, authCacheSeconds: config.gateway?.authCacheSeconds ?? 0 });
-  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 };
+  const realm = verifier.options.realm;
+  const listener = createRouter({
+    authorizer,
+    metrics,
+    logger,
+    isClosing: () => closing,
+    authCacheSeconds: config.gateway?.authCacheSeconds ?? 0,
+    served,
+    envoy: createEnvoyProtocol(config.gateway?.envoyHeaderPrefix ?? DEFAULT_ENVOY_HEADER_PREFIX),
+    identitySpelling: identitySpellingCheck(identityHeaderList(identityHeaders)),
+    failureOptions: { schemes: verifier.options.schemes, ...(realm === undefined ? {} : { realm }) },
+  });
+  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
   const tls = config.tls;
   const server: Server = tls
     ? createHttpsServer(
@@ -134,7 +153,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   }
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? 'https' : 'http'}://${urlHost(config.listen.host)}:${port}`;
-  logger.info({ url, certificateSource: { format: source.format, header: source.header, trustedProxies: source.trustedProxies } }, 'gateway listening');
+  logger.info({ url, proxies: [...served], certificateSource: { format: source.format, header: headerName, trustedProxies: source.trustedProxies } }, 'gateway listening');
 
   let closed: Promise<void> | undefined;
   return {

@@ -137,3 +137,79 @@ describe('Envoy ext_authz (http_service)', () => {
     expect(reply.header('x-certbound-thumbprint')).toBeUndefined();
   });
 });
+
+describe('Envoy: forward_client_cert_details, header prefix, underscore spellings, 5xx', () => {
+  it('SANITIZE_SET: Envoy replaced the client\'s XFCC with its one element for the connection — only that counts', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const clientB = setup.pki.clients['client-b']!;
+    // The thief (holding B) sent an XFCC naming A; SANITIZE_SET dropped it and wrote B's element alone.
+    const reply = await send(checkUrl(), { headers: checkRequest(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, xfccElement(clientB)) });
+    expect(reply.status).toBe(401);
+    expect(reply.header('www-authenticate')).toContain('error="invalid_token"');
+    // On a connection without a client certificate SANITIZE_SET removes the header: no certificate, no allow.
+    const none = await send(checkUrl(), { headers: checkRequest(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, null) });
+    expect(none.status).toBe(401);
+  });
+
+  it('APPEND_FORWARD: an open quote injected before Envoy\'s element is refused as malformed, never read around', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const xfcc = `By=spiffe://attacker;Subject="CN=x,${xfccElement(clientA)}`;
+    const reply = await send(checkUrl(), { headers: checkRequest(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, xfcc) });
+    expect(reply.status).toBe(400);
+    expect(reply.header('x-certbound-subject')).toBeUndefined();
+  });
+
+  it('a custom bootstrap header_prefix: the headers-to-remove list goes out under <prefix>-auth-headers-to-remove', async () => {
+    const edge = await startTestGateway(gatewayDocument(setup, { format: 'xfcc' }, { gateway: { envoyHeaderPrefix: 'X-Edge' } }));
+    try {
+      const clientA = setup.pki.clients['client-a']!;
+      const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
+      // Envoy with header_prefix "x-edge" names its own headers x-edge-*, in the check request too.
+      const headers = checkRequest(`Bearer ${token}`, xfccElement(clientA)).map(([name, value]): [string, string] => [name.replace(/^x-envoy-/, 'x-edge-'), value]);
+      const reply = await send(`${edge.url}/auth/envoy/api/orders`, { headers });
+      expect(reply.status).toBe(200);
+      expect(reply.header('x-edge-auth-headers-to-remove')).toBe('x-certbound-roles');
+      expect(reply.header('x-envoy-auth-headers-to-remove')).toBeUndefined();
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it('renamed identity headers are the names listed for removal', async () => {
+    const renamed = await startTestGateway(gatewayDocument(setup, { format: 'xfcc' }, { gateway: { identityHeaders: { subject: 'x-user', roles: 'x-app-roles' } } }));
+    try {
+      const clientA = setup.pki.clients['client-a']!;
+      const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
+      const reply = await send(`${renamed.url}/auth/envoy/api/orders`, { headers: checkRequest(`Bearer ${token}`, xfccElement(clientA)) });
+      expect(reply.status).toBe(200);
+      expect(reply.header('x-user')).toBe(CLIENT_ID);
+      expect(reply.header('x-envoy-auth-headers-to-remove')).toBe('x-app-roles');
+    } finally {
+      await renamed.close();
+    }
+  });
+
+  it('an identity header spelt with underscores in the check request (allowed_headers let it through) → 400 passed on by Envoy', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const headers = checkRequest(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, xfccElement(clientA));
+    headers.push(['x_certbound_subject', 'admin']);
+    const reply = await send(checkUrl(), { headers });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('JWKS unreachable and an unknown key → 503 temporarily_unavailable with challenge and body (Envoy answers status_on_error)', async () => {
+    // A closed loopback port: every key fetch fails at once.
+    const down = await startTestGateway({ ...gatewayDocument(setup, { format: 'xfcc' }), jwks: undefined, jwksUri: 'https://127.0.0.1:9/keys' });
+    try {
+      const clientA = setup.pki.clients['client-a']!;
+      const reply = await send(`${down.url}/auth/envoy/api/orders`, { headers: checkRequest(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, xfccElement(clientA)) });
+      expect(reply.status).toBe(503);
+      expect(reply.header('www-authenticate')).toContain('error="temporarily_unavailable"');
+      expect(JSON.parse(reply.body)).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(reply.header('x-certbound-subject')).toBeUndefined();
+    } finally {
+      await down.close();
+    }
+  });
+});

@@ -28,8 +28,10 @@ describe('metrics and health', () => {
     expect((await send(`${gateway.url}/auth/nginx`, { headers: [certificate, ['authorization', `Bearer ${token}`]] })).status).toBe(200);
     expect((await send(`${gateway.url}/auth/nginx`, { headers: [certificate, ['authorization', `Bearer ${token}`]] })).status).toBe(200);
     expect((await send(`${gateway.url}/auth/nginx`, { headers: [certificate] })).status).toBe(401);
-    expect((await send(`${gateway.url}/auth/traefik`, { headers: [['authorization', `Bearer ${setup.tokens.mint(setup.pki.clients['client-b']!.thumbprint)}`], certificate] })).status).toBe(401);
-    expect((await send(`${gateway.url}/auth/envoy/x`, { localAddress: '127.0.0.2', headers: [certificate, ['authorization', `Bearer ${token}`]] })).status).toBe(401);
+    expect((await send(`${gateway.url}/auth/nginx`, { headers: [['authorization', `Bearer ${setup.tokens.mint(setup.pki.clients['client-b']!.thumbprint)}`], certificate] })).status).toBe(401);
+    expect((await send(`${gateway.url}/auth/nginx`, { localAddress: '127.0.0.2', headers: [certificate, ['authorization', `Bearer ${token}`]] })).status).toBe(401);
+    // Endpoints of proxy types that do not produce this gateway's format are not served, and count nothing.
+    expect((await send(`${gateway.url}/auth/traefik`, { headers: [['authorization', `Bearer ${token}`], certificate] })).status).toBe(404);
 
     const reply = await send(`${gateway.url}/metrics`);
     expect(reply.status).toBe(200);
@@ -38,8 +40,9 @@ describe('metrics and health', () => {
     expect(text).toContain('# TYPE certbound_gateway_decisions_total counter');
     expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="accepted",reason="OK"} 2');
     expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_NO_CREDENTIALS"} 1');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="traefik",result="refused",reason="ERR_BINDING_MISMATCH"} 1');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="envoy",result="refused",reason="ERR_CERTIFICATE_MISSING"} 1');
+    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_BINDING_MISMATCH"} 1');
+    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_CERTIFICATE_MISSING"} 1');
+    expect(text).not.toContain('protocol="traefik"');
     expect(text).toContain('# TYPE certbound_gateway_decision_duration_seconds histogram');
     expect(text).toContain('certbound_gateway_decision_duration_seconds_count{protocol="nginx",result="accepted"} 2');
     expect(text).toContain('certbound_gateway_untrusted_certificate_headers_total 1');

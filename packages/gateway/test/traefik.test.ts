@@ -106,19 +106,92 @@ describe('Traefik ForwardAuth', () => {
     expect(reply.header('x-certbound-roles')).toBe('');
     expect(reply.header('x-certbound-scopes')).toBe('orders.read orders.write');
   });
+});
 
-  it.each(['caddy', 'haproxy'])('/auth/%s answers as /auth/traefik, counted under its own protocol label', async (name) => {
+// The request forms below follow Traefik's forwardAuth source (v2.11.43 / v3.6.14 and later): the entry point's
+// forwardedHeaders step first drops X-Forwarded-* (X-Forwarded-Tls-Client-Cert included) from untrusted peers;
+// passTLSClientCert then sets the certificate header only when the client presented one; forwardAuth copies the
+// client's headers and, with `trustForwardHeader: false`, removes every X-Forwarded-* before writing its own
+// X-Forwarded-Method/Proto/Host/Uri/For.
+describe('Traefik ForwardAuth: trustForwardHeader, stripped and client-sent certificate headers', () => {
+  const withoutCertificate = (headers: [string, string][]) => headers.filter(([name]) => name !== 'X-Forwarded-Tls-Client-Cert');
+
+  it('trustForwardHeader: true — the certificate header passTLSClientCert set reaches the gateway → 200', async () => {
     const clientA = setup.pki.clients['client-a']!;
-    const token = setup.tokens.mint(clientA.thumbprint, { roles: undefined });
-    const url = address().replace('/auth/traefik', `/auth/${name}`);
-    const reply = await send(url, { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA])) });
+    const headers = forwardAuth(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, passTlsClientCert([clientA]));
+    // With the option on, Traefik forwards the entry point's X-Forwarded-For chain as it stands.
+    headers.push(['X-Forwarded-Port', '443'], ['X-Forwarded-Server', 'traefik-7d9f']);
+    const reply = await send(address(), { headers });
+    expect(reply.status).toBe(200);
+    expect(reply.header('x-certbound-thumbprint')).toBe(clientA.thumbprint);
+  });
+
+  it('trustForwardHeader: false — Traefik deletes the certificate header with the other X-Forwarded-* → 401, never an allow', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const headers = withoutCertificate(forwardAuth(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, passTlsClientCert([clientA])));
+    const reply = await send(address(), { headers });
+    expect(reply.status).toBe(401);
+    expect(reply.header('www-authenticate')).toContain('error="invalid_token"');
+    expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_token' });
+    expect(reply.header('x-certbound-subject')).toBeUndefined();
+  });
+
+  it('strip step + RequestClientCert: a client without a certificate arrives with no certificate header → 401', async () => {
+    // The client sent X-Forwarded-Tls-Client-Cert itself; the README's strip middleware removed it and
+    // passTLSClientCert had nothing to set. (With RequireAnyClientCert such a client never completes the handshake.)
+    const token = setup.tokens.mint(setup.pki.clients['client-a']!.thumbprint);
+    const reply = await send(address(), { headers: withoutCertificate(forwardAuth(`Bearer ${token}`, null)) });
+    expect(reply.status).toBe(401);
+    expect(reply.header('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('why the strip step is required: a client-sent copy that Traefik let through is indistinguishable from Traefik\'s own', async () => {
+    // forwardedHeaders.insecure (or trustedIPs covering the client), no strip step, no client certificate: the
+    // victim's public certificate sent by the thief is byte for byte what passTLSClientCert would have sent.
+    const victim = setup.pki.clients['client-a']!;
+    const stolen = setup.tokens.mint(victim.thumbprint);
+    const reply = await send(address(), { headers: forwardAuth(`Bearer ${stolen}`, passTlsClientCert([victim])) });
+    expect(reply.status).toBe(200);
+  });
+
+  it.each(['X_Certbound_Subject', 'x_certbound_roles', 'X-Certbound_Client-Id'])(
+    'an identity header spelt %s (Traefik copies client headers; authResponseHeaders replaces exact names only) → 400 invalid_request',
+    async (spelling) => {
+      const clientA = setup.pki.clients['client-a']!;
+      const headers = forwardAuth(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, passTlsClientCert([clientA]));
+      headers.push([spelling, 'admin']);
+      const reply = await send(address(), { headers });
+      expect(reply.status).toBe(400);
+      expect(reply.header('www-authenticate')).toMatch(/^Bearer\b.*error="invalid_request".*underscores/);
+      expect(JSON.parse(reply.body)).toEqual({ error: 'invalid_request', error_description: 'Identity header names with underscores are not accepted' });
+      expect(reply.header('x-certbound-subject')).toBeUndefined();
+    },
+  );
+
+  it('a client-sent identity header of the exact name is answered over (authResponseHeaders replaces it) → 200', async () => {
+    const clientA = setup.pki.clients['client-a']!;
+    const headers = forwardAuth(`Bearer ${setup.tokens.mint(clientA.thumbprint)}`, passTlsClientCert([clientA]));
+    headers.push(['X-Certbound-Subject', 'admin']);
+    const reply = await send(address(), { headers });
     expect(reply.status).toBe(200);
     expect(reply.header('x-certbound-subject')).toBe(CLIENT_ID);
-    expect(reply.header('x-certbound-roles')).toBe('');
-    const refused = await send(url, { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([setup.pki.clients['client-b']!])) });
-    expect(refused.status).toBe(401);
-    expect(refused.header('www-authenticate')).toContain('error="invalid_token"');
-    const metrics = await send(`${gateway.url}/metrics`);
-    expect(metrics.body).toMatch(new RegExp(`certbound_gateway_decisions_total\\{protocol="${name}",result="accepted",reason="OK"\\} 1`));
+  });
+
+  it('renamed identity headers: the new names are answered, and their underscore spellings refused', async () => {
+    const renamed = await startTestGateway(gatewayDocument(setup, { format: 'traefik' }, { gateway: { identityHeaders: { subject: 'X-User', roles: 'x-app-roles' } } }));
+    try {
+      const clientA = setup.pki.clients['client-a']!;
+      const token = setup.tokens.mint(clientA.thumbprint);
+      const accepted = await send(`${renamed.url}/auth/traefik`, { headers: forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA])) });
+      expect(accepted.status).toBe(200);
+      expect(accepted.header('x-user')).toBe(CLIENT_ID);
+      expect(accepted.header('x-app-roles')).toBe('Orders.Reader');
+      expect(accepted.header('x-certbound-subject')).toBeUndefined();
+      const spelt = forwardAuth(`Bearer ${token}`, passTlsClientCert([clientA]));
+      spelt.push(['X_User', 'admin']);
+      expect((await send(`${renamed.url}/auth/traefik`, { headers: spelt })).status).toBe(400);
+    } finally {
+      await renamed.close();
+    }
   });
 });

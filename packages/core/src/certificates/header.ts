@@ -3,7 +3,6 @@ import { invalidOption } from '../errors.js';
 import { thumbprintOfCertificateDer } from './der.js';
 import { thumbprintFromHex } from '../binding/thumbprint.js';
 import { compileTrustedProxies } from './cidr.js';
-import { readTlsThumbprint } from './tls.js';
 import type { ForwardedCertificateFormat } from './formats/format.js';
 import { HEADER_FORMATS } from './formats/index.js';
 
@@ -50,6 +49,7 @@ const HASH_MISMATCH: CertificateLookup = Object.freeze({
   description: 'The forwarded client certificate does not match its forwarded hash',
 });
 const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none' });
+const IGNORED_UNTRUSTED: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none', ignoredUntrustedHeader: true });
 
 type HeaderRead = { state: 'absent' } | { state: 'duplicate' } | { state: 'present'; value: string };
 const ABSENT: HeaderRead = Object.freeze({ state: 'absent' });
@@ -130,9 +130,10 @@ function screen(value: string, maxBytes: number): string | null | false {
  * A certificate source reading a client certificate that a TLS-terminating proxy forwarded in a header.
  *
  * The header is honoured only when the immediate peer (`input.remoteAddress`, else `socket.remoteAddress`) lies in
- * `trustedProxies`; from anyone else it is ignored — the request's own TLS certificate (if any) is used and the
- * lookup says `ignoredUntrustedHeader: true`. From a trusted proxy the header alone decides: the socket's
- * certificate, if any, is the proxy's own.
+ * `trustedProxies`; from anyone else it is ignored — the request then has no certificate (never the connection's own
+ * TLS certificate) and the lookup says `ignoredUntrustedHeader: true`. From a trusted proxy the header alone decides:
+ * the socket's certificate, if any, is the proxy's own. A service that also takes direct mTLS clients needs a
+ * `tlsSource()` for them, on its own listener.
  *
  * Options are validated here; a ConfigurationError names the offending field. `lookup` never throws.
  * @example
@@ -234,10 +235,10 @@ export function headerSource(options: HeaderSourceOptions): HeaderCertificateSou
         const certificate = readHeader(input, name);
         const hash = hashName === undefined ? ABSENT : readHeader(input, hashName);
         if (!trusted.contains(peerAddress(input))) {
-          // @see docs/security.md rule 7 — from an untrusted peer the header is ignored; the connection's own certificate counts.
-          const thumbprint = readTlsThumbprint(input.socket);
-          const own: CertificateLookup = { ok: true, thumbprint, from: thumbprint === null ? 'none' : 'tls' };
-          return certificate.state === 'absent' && hash.state === 'absent' ? own : { ...own, ignoredUntrustedHeader: true };
+          // @see docs/security.md rule 7 — from an untrusted peer the header is ignored, and nothing takes its place:
+          // a header source's certificates come from the proxy only, never from the connection's own TLS handshake
+          // (behind a proxy that is the proxy's certificate; and a source must not change meaning with the peer).
+          return certificate.state === 'absent' && hash.state === 'absent' ? NO_CERTIFICATE : IGNORED_UNTRUSTED;
         }
         return lookupFromTrustedProxy(certificate, hash);
       } catch {

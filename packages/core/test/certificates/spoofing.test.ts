@@ -83,19 +83,20 @@ describe('SECURITY 7: forwarded certificate headers over real sockets', () => {
     expect(untrusted.result).toEqual({ ok: true, thumbprint: null, from: 'none', ignoredUntrustedHeader: true });
   });
 
-  it('over TLS: a trusted proxy’s header wins over its own certificate; elsewhere the socket certificate counts', async () => {
+  it('over TLS: a trusted proxy’s header wins over its own certificate; elsewhere there is no certificate at all', async () => {
     const tls = { cert: pki.b.cert, key: pki.b.key, ca: pki.ca.cert };
     const headers = { 'X-SSL-Client-Cert': encodeURIComponent(pemOf(pki.a.der)) };
     const fromProxy = await send(httpsPort, { localAddress: '127.0.0.1', headers, tls });
     expect(fromProxy.result).toEqual({ ok: true, thumbprint: pki.a.thumbprint, from: 'header' });
+    // SECURITY 7: from an untrusted peer the header is ignored and the connection's own certificate does not step in.
     const fromClient = await send(httpsPort, { localAddress: '127.0.0.2', headers, tls });
-    expect(fromClient.result).toEqual({ ok: true, thumbprint: pki.b.thumbprint, from: 'tls', ignoredUntrustedHeader: true });
+    expect(fromClient.result).toEqual({ ok: true, thumbprint: null, from: 'none', ignoredUntrustedHeader: true });
     // Without the header: from the proxy there is no client certificate (the socket's is the proxy's own) ...
     const proxyNoHeader = await send(httpsPort, { localAddress: '127.0.0.1', tls });
     expect(proxyNoHeader.result).toEqual({ ok: true, thumbprint: null, from: 'none' });
-    // ... and from a direct client its own certificate counts, with nothing to report.
+    // ... and from anyone else neither: a header source never reads the TLS handshake.
     const clientNoHeader = await send(httpsPort, { localAddress: '127.0.0.2', tls });
-    expect(clientNoHeader.result).toEqual({ ok: true, thumbprint: pki.b.thumbprint, from: 'tls' });
+    expect(clientNoHeader.result).toEqual({ ok: true, thumbprint: null, from: 'none' });
   });
 
   it('a certificate header sent twice on the wire is a duplicate, even where the folded value looks like a list', async () => {
