@@ -8,7 +8,7 @@ export const AUTHORITY = `https://login.microsoftonline.com/${TENANT}`;
 export const GRAPH = 'https://graph.microsoft.com/.default';
 export const EXCHANGE = 'api://AzureADTokenExchange/.default';
 
-/** Client options for the fixture; `azureRegion: undefined` means "not configured" (REGION_NAME applies). */
+/** Client options for the fixture; `azureRegion: undefined` means "not configured" (MSAL_FORCE_REGION applies). */
 export type FixtureClientOptions = Omit<Partial<ConfidentialClientOptions>, 'azureRegion'> &
   Pick<ConfidentialClientOptions, 'credential'> & { azureRegion?: string | false | undefined };
 
