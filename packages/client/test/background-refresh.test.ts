@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenCache, type ClientEvent, type ConfidentialClient } from '../src/index.js';
 import { entraLike, type Responder } from './support/recording-server.js';
-import { pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+import { clock, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
 let fx: WireFixture;
 beforeAll(async () => {
@@ -9,12 +9,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 afterEach(() => fx.mtls.respond(entraLike));
-
-/** A manual clock in epoch ms. */
-function clock(start = Date.now()) {
-  let current = start;
-  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
-}
 
 /** Tokens numbered by request, with the given lifetime fields. */
 function tokens(lifetime: Record<string, number>): Responder {

@@ -4,19 +4,13 @@ import { TokenCache, type CertificateCredential } from '../src/index.js';
 import { refreshAt } from '../src/lib/client.js';
 import { cacheKey, type CachedToken } from '../src/token-cache.js';
 import { entraLike } from './support/recording-server.js';
-import { EXCHANGE, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+import { clock, EXCHANGE, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
 let fx: WireFixture;
 beforeAll(async () => {
   fx = await startWireFixture();
 });
 afterAll(() => fx.close());
-
-/** A manual clock in epoch ms. */
-function clock(start = Date.now()) {
-  let current = start;
-  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
-}
 
 const pop = { scopes: [GRAPH], mtlsProofOfPossession: true } as const;
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/index.js';
 import { httpSettings } from '../src/lib/http.js';
 import { entraLike, type Reply } from './support/recording-server.js';
-import { GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+import { clock, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
 let fx: WireFixture;
 beforeAll(async () => {
@@ -10,12 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 afterEach(() => fx.mtls.respond(entraLike));
-
-/** A manual clock in epoch ms. */
-function clock(start = Date.now()) {
-  let current = start;
-  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
-}
 
 /** Answer `failure` to the first `times` requests from now on, then tokens. */
 function failFirst(times: number, failure: Reply) {

@@ -63,3 +63,9 @@ export async function startWireFixture(): Promise<WireFixture> {
 export function pem(issued: { cert: string; key: string }): { certificate: string; privateKey: string } {
   return { certificate: issued.cert, privateKey: issued.key };
 }
+
+/** A manual clock in epoch ms, for the client's `now` option: tests move time instead of sleeping. */
+export function clock(start = Date.now()): { now: () => number; advance: (seconds: number) => number } {
+  let current = start;
+  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
+}
