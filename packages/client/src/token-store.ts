@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { assertKnownKeys } from './lib/known-options.js';
 
@@ -117,13 +117,23 @@ export class FileTokenStore implements TokenStore {
 
   async #load(): Promise<FileEntries> {
     let text: string;
+    let handle;
     try {
-      text = await readFile(this.#path, 'utf8');
+      handle = await open(this.#path, 'r');
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ENOENT') return {};
       throw error;
     }
-    if (text.length > MAX_FILE_BYTES) return {};
+    try {
+      const info = await handle.stat();
+      // Tokens are only taken from a file that only this user could have written: another user's or a group- or
+      // world-writable file is ignored (and replaced by the next write).
+      const foreign = typeof process.getuid === 'function' && info.uid !== process.getuid();
+      if (foreign || (info.mode & 0o022) !== 0 || info.size > MAX_FILE_BYTES) return {};
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

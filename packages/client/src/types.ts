@@ -230,6 +230,8 @@ export type ClientFetchInit = Omit<RequestInit, 'dispatcher'> & {
   mtlsProofOfPossession?: boolean;
   /** On a `401` with `error="invalid_token"`, re-acquire (forceRefresh) and retry once (replayable bodies only). Default true. */
   retryOnInvalidToken?: boolean;
+  /** Correlation id of the token acquisition (see `AcquireTokenForClientRequest.correlationId`). Default: a new UUID. */
+  correlationId?: string;
 };
 
 /** A confidential client (MSAL's `IConfidentialClientApplication`, client-credentials part). */

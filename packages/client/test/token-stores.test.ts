@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
@@ -79,6 +79,15 @@ describe('FileTokenStore: tokens survive a restart, in a 0600 file written atomi
     const result = await instance(new FileTokenStore({ path })).acquireTokenForClient(pop);
     expect(result.source).toBe('network');
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1 });
+  });
+
+  it('a group- or world-writable file is not trusted: its entries are ignored and it is replaced 0600', async () => {
+    const path = join(directory, 'loose.json');
+    await instance(new FileTokenStore({ path })).acquireTokenForClient(pop);
+    await chmod(path, 0o666);
+    const again = await instance(new FileTokenStore({ path })).acquireTokenForClient(pop);
+    expect(again.source).toBe('network');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
   it('refuses unknown options and a missing path', () => {

@@ -424,12 +424,17 @@ export class ConfidentialClientImpl implements ConfidentialClient {
 
   async fetch(url: string | URL, init: ClientFetchInit): Promise<Response> {
     if (typeof init !== 'object' || init === null) throw new TypeError('client.fetch needs { scopes }');
-    const { scopes, mtlsProofOfPossession, retryOnInvalidToken, ...rest } = init;
+    const { scopes, mtlsProofOfPossession, retryOnInvalidToken, correlationId, ...rest } = init;
     const baseHeaders = new Headers(rest.headers);
     // @see RFC 6750 §2 — one way of sending a token per request; the client owns Authorization here.
     if (baseHeaders.has('authorization')) throw new TypeError('client.fetch sets Authorization itself; do not pass one');
     const send = async (forceRefresh: boolean): Promise<Response> => {
-      const result = await this.acquireTokenForClient({ scopes, forceRefresh, ...(mtlsProofOfPossession === undefined ? {} : { mtlsProofOfPossession }) });
+      const result = await this.acquireTokenForClient({
+        scopes,
+        forceRefresh,
+        ...(mtlsProofOfPossession === undefined ? {} : { mtlsProofOfPossession }),
+        ...(correlationId === undefined ? {} : { correlationId }),
+      });
       const headers = new Headers(baseHeaders);
       headers.set('authorization', result.createAuthorizationHeader());
       // The bound token only works on a connection presenting its certificate: use that certificate's agent.
