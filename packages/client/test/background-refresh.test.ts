@@ -41,7 +41,7 @@ describe("MSAL's proactive refresh: after refresh_in the cached token is served 
     const served = await Promise.all(Array.from({ length: 20 }, () => client.acquireTokenForClient({ scopes, mtlsProofOfPossession: true })));
     // Everyone was answered from the cache, the server has not answered yet: the refresh is not in their path.
     expect(served.every((result) => result.source === 'cache' && result.accessToken === first.accessToken)).toBe(true);
-    await vi.waitFor(() => expect(fx.mtls.requests.length).toBe(before + 1));
+    await vi.waitFor(() => expect(fx.mtls.requests.length).toBe(before + 1), { timeout: 10_000 });
     release();
     await idle(client);
     // Single flight: twenty due hits made one refresh request.
