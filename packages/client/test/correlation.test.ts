@@ -56,6 +56,23 @@ describe("correlation and MSAL's identification headers on the wire", () => {
     expect((early as { correlationId: string }).correlationId).toMatch(UUID);
   });
 
+  it('callers sharing one request get its error with the correlation id that was sent', async () => {
+    fx.mtls.respond(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { status: 400, body: { error: 'invalid_scope' } };
+    });
+    try {
+      const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
+      const request = (correlationId: string) => client.acquireTokenForClient({ scopes: ['api://shared-error/.default'], mtlsProofOfPossession: true, correlationId }).catch((e: unknown) => e);
+      const [leader, joiner] = await Promise.all([request('leader-id'), request('joiner-id')]);
+      expect(fx.mtls.requests.at(-1)!.headers['client-request-id']).toBe('leader-id');
+      expect(leader).toBe(joiner);
+      expect(leader).toMatchObject({ correlationId: 'leader-id' });
+    } finally {
+      fx.mtls.respond(entraLike);
+    }
+  });
+
   it('refuses a correlation id that is not a header-safe token', async () => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!) });
     for (const correlationId of ['', 'a\r\nx-injected: 1', 'with space', 'x'.repeat(129), 42]) {

@@ -346,7 +346,17 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     return JSON.stringify([this.#config.clientId, logical.href, scopes.key, parts.requestedType, parts.thumbprint]);
   }
 
+  /** One token request; its errors carry the correlation id that went on the wire, whoever else shares them. */
   async #acquireFromNetwork(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, parts: CacheKeyParts, correlationId: string): Promise<AuthenticationResult> {
+    try {
+      return await this.#requestToken(plan, scopes, claims, parts, correlationId);
+    } catch (error) {
+      if (error instanceof CertboundClientError && error.correlationId === undefined) error.correlationId = correlationId;
+      throw error;
+    }
+  }
+
+  async #requestToken(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, parts: CacheKeyParts, correlationId: string): Promise<AuthenticationResult> {
     const config = this.#config;
     const { logical, target } = await this.#endpoints(plan, plan.requestedType === 'mtls_pop');
     const throttleKey = this.#throttleKey(logical, scopes, parts);
