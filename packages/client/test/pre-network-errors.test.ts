@@ -92,6 +92,11 @@ describe('docs/protocol.md §4 pre-network errors (MSAL code names)', () => {
   it('MSAL precedence: PoP without a certificate on a /common authority is mtls_certificate_not_provided', async () => {
     const client = fx.client({ credential: { clientSecret: 'not-a-certificate' }, authority: 'https://login.microsoftonline.com/common' });
     await failsBeforeNetwork(client, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
+    // ...and before the cloud check; with a certificate, the tenant comes before the cloud.
+    const usGov = fx.client({ credential: { clientSecret: 'not-a-certificate' }, authority: 'https://login.usgovcloudapi.net/common' });
+    await failsBeforeNetwork(usGov, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
+    const usGovCertificate = fx.client({ credential: pem(fx.pki.clients['client-a']!), authority: 'https://login.usgovcloudapi.net/common' });
+    await failsBeforeNetwork(usGovCertificate, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'missing_tenanted_authority');
   });
 
   it.each(['login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'sts.windows.net', 'example.com'])(
