@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseEntraAuthority, regionFromEnvironment, validRegion } from './entra-token-endpoint.js';
+import { parseEntraAuthority, resolveRegion } from './entra-token-endpoint.js';
 import { ConfidentialClientImpl, type ClientConfig } from './lib/client.js';
 import { CredentialLoader } from './lib/credential.js';
 import { assertKnownKeys } from './lib/known-options.js';
@@ -23,6 +23,7 @@ const OPTIONS: Record<keyof ConfidentialClientOptions, true> = {
   tokenCache: true,
   http: true,
   now: true,
+  logger: true,
 };
 const OPTION_NAMES = Object.keys(OPTIONS);
 
@@ -112,9 +113,9 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   if (typeof clientId !== 'string' || clientId.trim() === '') throw new TypeError('clientId must be a non-empty string');
   if (typeof authority !== 'string') throw new TypeError('authority must be a string');
   const kind = options.authorityType ?? 'entra';
-  if (kind !== 'entra' && kind !== 'rfc8705') throw new TypeError("authorityType must be 'entra' or 'rfc8705'");
+  if (kind !== 'entra' && kind !== 'rfc8705' && kind !== 'generic') throw new TypeError("authorityType must be 'entra', 'rfc8705' or 'generic'");
   const credentials = new CredentialLoader(options.credential);
-  if (kind === 'rfc8705' && !credentials.isCertificateBased) {
+  if (kind !== 'entra' && !credentials.isCertificateBased) {
     throw new TypeError('An RFC 8705 authority authenticates the client by its TLS certificate: use a certificate credential');
   }
   const method = options.tokenEndpointAuthMethod ?? 'tls_client_auth';
@@ -124,7 +125,8 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   const azureRegion = options.azureRegion;
   if (azureRegion !== undefined && azureRegion !== false && typeof azureRegion !== 'string') throw new TypeError('azureRegion must be a string or false');
   // A malformed region is ignored (global host), never put in front of a trusted host name.
-  const region = azureRegion === false ? undefined : validRegion(azureRegion ?? regionFromEnvironment());
+  const region = resolveRegion(azureRegion);
+  if (options.logger !== undefined && typeof options.logger !== 'function') throw new TypeError('logger must be a function receiving client events');
   if (options.tokenCache !== undefined && !(options.tokenCache instanceof TokenCache)) throw new TypeError('tokenCache must be a TokenCache');
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning epoch milliseconds');
   if (options.sendX5C !== undefined && typeof options.sendX5C !== 'boolean') throw new TypeError('sendX5C must be a boolean');
@@ -133,9 +135,10 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   const config: ClientConfig = {
     clientId,
     authority,
-    kind,
+    kind: kind === 'entra' ? 'entra' : 'rfc8705',
+    mtlsPopParameter: kind === 'generic',
     entra: kind === 'entra' ? parseEntraAuthority(authority) : undefined,
-    issuer: kind === 'rfc8705' ? readIssuer(authority) : undefined,
+    issuer: kind === 'entra' ? undefined : readIssuer(authority),
     region,
     hostOverrides: readHostOverrides(options.hostOverrides),
     tokenEndpointAuthMethod: method,
@@ -145,6 +148,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     pool: new AgentPool(http, readCas(options.ca)),
     http,
     now: options.now ?? Date.now,
+    logger: options.logger,
   };
   return new ConfidentialClientImpl(config);
 }

@@ -68,6 +68,25 @@ export function regionFromEnvironment(env: NodeJS.ProcessEnv = process.env): str
   return compact === '' ? undefined : compact;
 }
 
+/** MSAL's `ConfidentialClientApplication.AttemptRegionDiscovery`. */
+export const TRY_AUTO_DETECT_REGION = 'TryAutoDetect';
+/** MSAL's opt-out of `MSAL_FORCE_REGION` for one application. */
+const DISABLE_FORCE_REGION = 'disablemsalforceregion';
+
+/**
+ * The region MSAL.NET would use (ConfidentialClientApplicationBuilder's region rules, read once at creation):
+ * a non-empty `MSAL_DISABLE_REGION` turns regions off; `DisableMsalForceRegion` (or `false`) means none; an unset
+ * option takes `MSAL_FORCE_REGION`; `TryAutoDetect` reads `REGION_NAME` (MSAL would then ask IMDS; certbound does
+ * not). Nothing configured means the global host: `REGION_NAME` alone never moves a request.
+ */
+export function resolveRegion(option: string | false | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if ((env['MSAL_DISABLE_REGION'] ?? '') !== '') return undefined;
+  if (option === false || (typeof option === 'string' && option.toLowerCase() === DISABLE_FORCE_REGION)) return undefined;
+  const configured = option ?? env['MSAL_FORCE_REGION'];
+  if (configured === undefined || configured === '') return undefined;
+  return validRegion(configured === TRY_AUTO_DETECT_REGION ? regionFromEnvironment(env) : configured);
+}
+
 /** Throws `ERR_CLIENT_TENANT_REQUIRED` when the authority names no single tenant. */
 export function assertTenanted(authority: EntraAuthority): void {
   if (authority.tenant === '' || NON_TENANTS.has(authority.tenant.toLowerCase())) {

@@ -49,7 +49,12 @@ export type TokenEndpointErrorCode =
   /** The server answered with an RFC 6749 §5.2 error body (`error`, `error_description`, Entra's `error_codes`). */
   | 'ERR_CLIENT_OAUTH_ERROR'
   /** The server answered with an HTTP error status and no OAuth error body. */
-  | 'ERR_CLIENT_HTTP_ERROR';
+  | 'ERR_CLIENT_HTTP_ERROR'
+  /**
+   * The identical request failed with `Retry-After` and that time has not passed: not sent (MSAL's throttling). The
+   * details are the original answer's; `retryAfterMs` is the time left.
+   */
+  | 'ERR_CLIENT_THROTTLED';
 
 export type ClientErrorCode = PreNetworkErrorCode | ResponseErrorCode | TransportErrorCode | TokenEndpointErrorCode;
 
@@ -71,6 +76,7 @@ export const MSAL_ERROR_NAMES = Object.freeze({
   ERR_CLIENT_TIMEOUT: 'request_timeout',
   ERR_CLIENT_OAUTH_ERROR: 'oauth_error',
   ERR_CLIENT_HTTP_ERROR: 'http_error',
+  ERR_CLIENT_THROTTLED: 'request_throttled',
 } as const satisfies Record<ClientErrorCode, string>);
 
 /** MSAL.NET's name of an error condition, as carried by {@link CertboundClientError.msalError}. */
@@ -82,12 +88,15 @@ export class CertboundClientError<C extends ClientErrorCode = ClientErrorCode> e
   readonly code: C;
   /** MSAL.NET's name for the condition (e.g. `mtls_certificate_not_provided`), to look it up in MSAL's docs. */
   readonly msalError: (typeof MSAL_ERROR_NAMES)[C];
+  /** The correlation id of the acquisition that failed (`client-request-id` when it reached the network). */
+  correlationId: string | undefined;
 
   constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CertboundClientError';
     this.code = code;
     this.msalError = MSAL_ERROR_NAMES[code];
+    this.correlationId = undefined;
   }
 }
 

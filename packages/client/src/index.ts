@@ -2,6 +2,8 @@ export { createConfidentialClient } from './create-confidential-client.js';
 export { entraTokenEndpoint } from './entra-token-endpoint.js';
 export { TokenCache } from './token-cache.js';
 export type { TokenCacheOptions } from './token-cache.js';
+export { FileTokenStore, InMemoryTokenStore, RedisTokenStore } from './token-store.js';
+export type { FileTokenStoreOptions, InMemoryTokenStoreOptions, RedisClientLike, RedisTokenStoreOptions, TokenStore } from './token-store.js';
 export type { BindingCertificate } from './binding-certificate.js';
 export { CertboundClientError, MSAL_ERROR_NAMES, TokenEndpointError, isCertboundClientError } from './errors.js';
 export type {
@@ -22,6 +24,7 @@ export type {
   CertificateProvider,
   ClientAssertionCallback,
   ClientCredential,
+  ClientEvent,
   ClientFetchInit,
   ClientSignedAssertion,
   ConfidentialClient,

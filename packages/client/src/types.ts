@@ -32,6 +32,16 @@ export interface CredentialContext {
   readonly scopes: readonly string[];
   /** Whether the acquisition asked for an mTLS PoP token. */
   readonly mtlsProofOfPossession: boolean;
+  /**
+   * The acquisition's correlation id (sent as `client-request-id`): a Leg 2 assertion callback passes it to its Leg 1
+   * acquisition so both legs share one id.
+   */
+  readonly correlationId: string;
+  /**
+   * Entra: the authority's token endpoint, `https://{authority host}/{tenant}/oauth2/v2.0/token` (the request itself
+   * may go to the mTLS or regional host). RFC 8705: the issuer identifier (its endpoint comes from discovery).
+   */
+  readonly tokenEndpoint: string;
 }
 
 /**
@@ -78,12 +88,23 @@ export interface HttpOptions {
   keepAliveTimeoutMs?: number;
   /** Largest token-endpoint or discovery response accepted, bytes. Default 262144. */
   maxResponseBytes?: number;
-  /** Attempts per token or discovery request, first one included (429, 5xx and connection resets retry). Default 3. */
+  /**
+   * Attempts per token or discovery request, first one included. Default 2 (MSAL: one retry). Retried: a 5xx without
+   * `Retry-After`, and connection failures; never a 429 or an answer carrying `Retry-After` unless `retryOn429`.
+   */
   maxAttempts?: number;
-  /** First retry delay before jitter, ms; doubles per attempt. Default 250. */
+  /** First retry delay, ms; doubles per further attempt. Default 1000 (MSAL's one second). */
   retryBaseDelayMs?: number;
-  /** Largest delay between attempts, ms (a longer `Retry-After` ends the retries). Default 10000. */
+  /** Largest delay between attempts, ms (with `retryOn429`, a longer `Retry-After` ends the retries). Default 10000. */
   retryMaxDelayMs?: number;
+  /** Also retry 429 and 5xx answers that carry `Retry-After`, waiting it out (up to `retryMaxDelayMs`). Default false. */
+  retryOn429?: boolean;
+  /**
+   * MSAL's throttling: after an error answer with `Retry-After`, the identical request (same client, endpoint, scopes,
+   * token type and certificate) fails locally with `ERR_CLIENT_THROTTLED` until then, capped at this many ms.
+   * 0 turns throttling off. Default 3600000 (MSAL's one hour cap).
+   */
+  throttleMaxMs?: number;
   /** mTLS agents kept (one per certificate thumbprint); the least recently used is closed beyond this. Default 16. */
   maxAgents?: number;
 }
@@ -97,13 +118,19 @@ export interface ConfidentialClientOptions {
    * RFC 8705: the issuer identifier; metadata comes from discovery. Required.
    */
   authority: string;
-  /** `'entra'` (MSAL's host table and wire format) or `'rfc8705'` (any issuer, RFC 8414 discovery). Default `'entra'`. */
-  authorityType?: 'entra' | 'rfc8705';
+  /**
+   * `'entra'` (MSAL's host table and wire format), `'rfc8705'` (any issuer, RFC 8414 discovery, the standard form
+   * body), or `'generic'`: discovery as `'rfc8705'`, but a PoP request also sends `token_type=mtls_pop`, as MSAL does
+   * for generic (OIDC) and dSTS authorities, and accepts an `mtls_pop` answer. Default `'entra'`.
+   */
+  authorityType?: 'entra' | 'rfc8705' | 'generic';
   /** How the client authenticates. Required. RFC 8705 authorities accept certificate credentials only. */
   credential: ClientCredential;
   /**
-   * Entra region for the regional token host, e.g. `westus3`. Default: the `REGION_NAME` environment variable read
-   * when the client is created; `false` turns regional hosts off. A malformed region is ignored (global host).
+   * Entra region for the regional token host, e.g. `westus3`, as MSAL's `WithAzureRegion`. `'TryAutoDetect'` reads the
+   * `REGION_NAME` environment variable (no IMDS call); not set: no region, unless `MSAL_FORCE_REGION` names one;
+   * `false` or `'DisableMsalForceRegion'`: no region. A non-empty `MSAL_DISABLE_REGION` turns regions off whatever
+   * is configured. The environment is read when the client is created; a malformed region is ignored (global host).
    */
   azureRegion?: string | false;
   /**
@@ -124,7 +151,32 @@ export interface ConfidentialClientOptions {
   http?: HttpOptions;
   /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Called with each {@link ClientEvent} (requests, responses, retries, cache hits and misses, background refreshes,
+   * throttling). Events carry hosts, statuses, scopes, thumbprints and correlation ids: never a token, key,
+   * assertion or secret. An exception thrown by the logger is ignored. Default none.
+   */
+  logger?: (event: ClientEvent) => void;
 }
+
+/** What the client reports to `logger`. */
+export type ClientEvent =
+  | { readonly type: 'request'; readonly correlationId: string; readonly method: string; readonly host: string; readonly path: string; readonly attempt: number }
+  | { readonly type: 'response'; readonly correlationId: string; readonly host: string; readonly status: number; readonly attempt: number; readonly durationMs: number }
+  | { readonly type: 'retry'; readonly correlationId: string; readonly host: string; readonly attempt: number; readonly delayMs: number; readonly reason: string }
+  | { readonly type: 'cache-hit'; readonly correlationId: string; readonly scopes: readonly string[]; readonly thumbprint: string; readonly refreshDue: boolean }
+  | { readonly type: 'cache-miss'; readonly correlationId: string; readonly scopes: readonly string[]; readonly thumbprint: string }
+  | { readonly type: 'cache-error'; readonly correlationId: string; readonly operation: 'lookup' | 'store'; readonly message: string }
+  | {
+      readonly type: 'refresh';
+      readonly correlationId: string;
+      readonly scopes: readonly string[];
+      readonly thumbprint: string;
+      readonly outcome: 'started' | 'succeeded' | 'failed';
+      /** On `failed`: the error code; the cached token is still served until it is no longer valid. */
+      readonly code?: string;
+    }
+  | { readonly type: 'throttled'; readonly correlationId: string; readonly host: string; readonly retryAfterMs: number };
 
 /** Parameters of `acquireTokenForClient` (MSAL's `AcquireTokenForClient(scopes)` builder). */
 export interface AcquireTokenForClientRequest {
@@ -136,6 +188,11 @@ export interface AcquireTokenForClientRequest {
   forceRefresh?: boolean;
   /** Claims challenge (JSON) to send as `claims`; implies a cache bypass. Default none. */
   claims?: string;
+  /**
+   * Sent as `client-request-id` (with `return-client-request-id: true`), returned on the result and on errors, and
+   * given to credential callbacks. Visible ASCII, at most 128 characters; Entra expects a GUID. Default: a new UUID.
+   */
+  correlationId?: string;
 }
 
 /** The token type a result carries: `mtls_pop` (Entra PoP), `Bearer`, or `N_A` (RFC 8693-style servers). */
@@ -156,6 +213,11 @@ export interface AuthenticationResult {
   readonly source: 'cache' | 'network';
   /** The token endpoint that issued the token (the computed URL, before any `hostOverrides`). */
   readonly tokenEndpoint: string;
+  /**
+   * The correlation id: on a network result the one sent with the request (a caller that joined a running request for
+   * the same token gets that request's), on a cache hit the caller's.
+   */
+  readonly correlationId: string;
   /** `mtls_pop <token>` for PoP tokens, `Bearer <token>` otherwise. */
   createAuthorizationHeader(): string;
 }
@@ -168,6 +230,8 @@ export type ClientFetchInit = Omit<RequestInit, 'dispatcher'> & {
   mtlsProofOfPossession?: boolean;
   /** On a `401` with `error="invalid_token"`, re-acquire (forceRefresh) and retry once (replayable bodies only). Default true. */
   retryOnInvalidToken?: boolean;
+  /** Correlation id of the token acquisition (see `AcquireTokenForClientRequest.correlationId`). Default: a new UUID. */
+  correlationId?: string;
 };
 
 /** A confidential client (MSAL's `IConfidentialClientApplication`, client-credentials part). */

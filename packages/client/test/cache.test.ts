@@ -1,21 +1,16 @@
 import { createPublicKey, webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenCache, type CertificateCredential } from '../src/index.js';
+import { refreshAt } from '../src/lib/client.js';
 import { cacheKey, type CachedToken } from '../src/token-cache.js';
 import { entraLike } from './support/recording-server.js';
-import { EXCHANGE, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+import { clock, EXCHANGE, GRAPH, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
 
 let fx: WireFixture;
 beforeAll(async () => {
   fx = await startWireFixture();
 });
 afterAll(() => fx.close());
-
-/** A manual clock in epoch ms. */
-function clock(start = Date.now()) {
-  let current = start;
-  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
-}
 
 const pop = { scopes: [GRAPH], mtlsProofOfPossession: true } as const;
 
@@ -98,7 +93,7 @@ describe('docs/protocol.md §4 token cache', () => {
     expect(fx.mtls.requests.length - before).toBe(2);
   });
 
-  it('the cache itself refuses to answer a PoP lookup with a bearer entry', () => {
+  it('the cache itself refuses to answer a PoP lookup with a bearer entry, or a lookup for another certificate', async () => {
     const cache = new TokenCache();
     const parts = { environment: 'login.microsoftonline.com', tenant: 't', clientId: 'c', scopes: 's', thumbprint: 'x' };
     const entry: CachedToken = {
@@ -106,54 +101,47 @@ describe('docs/protocol.md §4 token cache', () => {
       tokenType: 'Bearer',
       requestedType: 'bearer',
       expiresAt: Date.now() + 3_600_000,
-      refreshAt: Date.now() + 3_000_000,
+      refreshAt: undefined,
       scopes: ['s'],
-      bindingCertificate: null,
+      thumbprint: 'x',
       tokenEndpoint: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
     };
     // Even stored under the PoP key by mistake, it is not served for a PoP request.
-    cache.store(cacheKey({ ...parts, requestedType: 'mtls_pop' }), entry, Date.now());
-    expect(cache.lookup(cacheKey({ ...parts, requestedType: 'mtls_pop' }), 'mtls_pop', Date.now())).toBeUndefined();
+    await cache.store({ ...parts, requestedType: 'mtls_pop' }, entry, Date.now());
+    expect(await cache.lookup({ ...parts, requestedType: 'mtls_pop' }, Date.now())).toBeUndefined();
+    await cache.store({ ...parts, requestedType: 'bearer', thumbprint: 'y' }, entry, Date.now());
+    expect(await cache.lookup({ ...parts, requestedType: 'bearer', thumbprint: 'y' }, Date.now())).toBeUndefined();
     expect(cacheKey({ ...parts, requestedType: 'mtls_pop' })).not.toBe(cacheKey({ ...parts, requestedType: 'bearer' }));
   });
 
-  it('refreshes ahead of expiry: 10% or 5 minutes before expires_in', async () => {
+  it('MSAL serving window: the cached token is served until 5 minutes before expiry, then re-acquired', async () => {
     const time = clock();
     const before = fx.mtls.requests.length;
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!), now: time.now });
     const first = await client.acquireTokenForClient({ scopes: [EXCHANGE], mtlsProofOfPossession: true });
     expect(first.expiresOn.getTime()).toBe(time.now() + 3_600_000);
-    time.advance(3600 - 361);
+    time.advance(3600 - 301);
     expect((await client.acquireTokenForClient({ scopes: [EXCHANGE], mtlsProofOfPossession: true })).source).toBe('cache');
     time.advance(2);
-    // 359 s left: within max(10% of 3600 s, 300 s) of expiry.
+    // 299 s left: inside MSAL's five-minute expiration buffer.
     expect((await client.acquireTokenForClient({ scopes: [EXCHANGE], mtlsProofOfPossession: true })).source).toBe('network');
     expect(fx.mtls.requests.length - before).toBe(2);
   });
 
-  it('refreshes at the server refresh_in when it sends one', async () => {
-    const time = clock();
-    fx.mtls.respond((request, index) => ({ body: { access_token: `r-${index}`, token_type: 'mtls_pop', expires_in: 86399, refresh_in: 43199 } }));
-    try {
-      const client = fx.client({ credential: pem(fx.pki.clients['client-b']!), now: time.now });
-      await client.acquireTokenForClient(pop);
-      time.advance(43198);
-      expect((await client.acquireTokenForClient(pop)).source).toBe('cache');
-      time.advance(2);
-      expect((await client.acquireTokenForClient(pop)).source).toBe('network');
-    } finally {
-      fx.mtls.respond(entraLike);
-    }
-  });
-
-  it('a short-lived token is still served for the first half of its life', () => {
+  it('a short-lived token is still served for the first half of its life; refresh_in and the 2-hour estimate', () => {
     const cache = new TokenCache();
-    expect(cache.refreshAt(0, 60)).toBe(30_000);
-    expect(cache.refreshAt(0, 3600)).toBe(3_240_000);
-    expect(cache.refreshAt(0, 600)).toBe(300_000);
-    expect(cache.refreshAt(0, 3600, 1800)).toBe(1_800_000);
-    // refresh_in beyond the margin does not postpone the refresh.
-    expect(cache.refreshAt(0, 3600, 3599)).toBe(3_240_000);
+    expect(cache.servableUntil({ expiresAt: 60_000 }, 0)).toBe(30_000);
+    expect(cache.servableUntil({ expiresAt: 3_600_000 }, 0)).toBe(3_300_000);
+    const middle = () => 0.5;
+    expect(refreshAt(0, 3600, 1800, middle)).toBe(1_800_000);
+    // No refresh_in: MSAL's estimate (half the lifetime) for two hours or more, none below.
+    expect(refreshAt(0, 7200, undefined, middle)).toBe(3_600_000);
+    expect(refreshAt(0, 3600, undefined, middle)).toBeUndefined();
+    // A refresh_in at or beyond expires_in means nothing.
+    expect(refreshAt(0, 3600, 3600, middle)).toBeUndefined();
+    // MSAL's ±5 minute jitter, at most a tenth of refresh_in.
+    expect(refreshAt(0, 86_400, 43_200, () => 0)).toBe((43_200 - 300) * 1000);
+    expect(refreshAt(0, 86_400, 43_200, () => 1)).toBe((43_200 + 300) * 1000);
   });
 
   it('a token without expires_in is not cached', async () => {

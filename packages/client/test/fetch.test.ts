@@ -57,6 +57,13 @@ describe('client.fetch: calling a protected API over mTLS with the bound certifi
     expect(call.thumbprint).toBe(fx.pki.clients['client-a']!.thumbprint);
   });
 
+  it('passes correlationId to the token acquisition (client-request-id), not to the API', async () => {
+    const client = fx.client({ credential: pem(fx.pki.clients['client-b']!) });
+    const response = await client.fetch(`${apiOrigin}/orders`, { scopes: ['api://fetch-correlation/.default'], mtlsProofOfPossession: true, correlationId: 'fetch-corr-1' });
+    expect(response.status).toBe(200);
+    expect(fx.mtls.requests.at(-1)?.headers['client-request-id']).toBe('fetch-corr-1');
+  });
+
   it('on 401 invalid_token re-acquires once (forceRefresh) and retries with the same body', async () => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-b']!) });
     const first = await client.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfidentialClient, isCertboundClientError, MSAL_ERROR_NAMES, type ConfidentialClient, type MsalErrorName } from '../src/index.js';
 import { GRAPH, TENANT, pem, startWireFixture, type WireFixture } from './support/fixtures.js';
+import { entraLike } from './support/recording-server.js';
 
 let fx: WireFixture;
 let dir: string;
@@ -76,7 +77,26 @@ describe('docs/protocol.md §4 pre-network errors (MSAL code names)', () => {
   it.each(['common', 'organizations'])('missing_tenanted_authority: /%s', async (tenant) => {
     const client = fx.client({ credential: pem(fx.pki.clients['client-a']!), authority: `https://login.microsoftonline.com/${tenant}` });
     await failsBeforeNetwork(client, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'missing_tenanted_authority');
-    await failsBeforeNetwork(client, { scopes: [GRAPH] }, 'missing_tenanted_authority');
+    // MSAL checks the tenant for PoP only: a bearer request goes to the server, which answers for itself.
+    const before = fx.plain.requests.length;
+    fx.plain.respond(() => ({ status: 400, body: { error: 'invalid_request', error_codes: [90002] } }));
+    try {
+      await expect(client.acquireTokenForClient({ scopes: [GRAPH] })).rejects.toMatchObject({ code: 'ERR_CLIENT_OAUTH_ERROR', error_codes: [90002] });
+    } finally {
+      fx.plain.respond(entraLike);
+    }
+    expect(fx.plain.requests.length - before).toBe(1);
+    expect(fx.plain.requests.at(-1)?.url).toBe(`/${tenant}/oauth2/v2.0/token`);
+  });
+
+  it('MSAL precedence: PoP without a certificate on a /common authority is mtls_certificate_not_provided', async () => {
+    const client = fx.client({ credential: { clientSecret: 'not-a-certificate' }, authority: 'https://login.microsoftonline.com/common' });
+    await failsBeforeNetwork(client, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
+    // ...and before the cloud check; with a certificate, the tenant comes before the cloud.
+    const usGov = fx.client({ credential: { clientSecret: 'not-a-certificate' }, authority: 'https://login.usgovcloudapi.net/common' });
+    await failsBeforeNetwork(usGov, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'mtls_certificate_not_provided');
+    const usGovCertificate = fx.client({ credential: pem(fx.pki.clients['client-a']!), authority: 'https://login.usgovcloudapi.net/common' });
+    await failsBeforeNetwork(usGovCertificate, { scopes: [GRAPH], mtlsProofOfPossession: true }, 'missing_tenanted_authority');
   });
 
   it.each(['login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'sts.windows.net', 'example.com'])(

@@ -150,3 +150,37 @@ describe('docs/protocol.md §6 generic RFC 8705 authorization servers', () => {
     expect(() => createConfidentialClient({ clientId: 'x', authorityType: 'rfc8705', authority: 'http://127.0.0.1', credential: pem(fx.pki.clients['client-a']!) })).toThrow(TypeError);
   });
 });
+
+describe("authorityType 'generic': token_type=mtls_pop as MSAL sends it to generic and dSTS authorities", () => {
+  afterAll(() => {
+    fx.mtls.respond(entraLike);
+    fx.plain.respond(entraLike);
+  });
+
+  it('a PoP request adds token_type=mtls_pop and accepts an mtls_pop answer; a bearer request does not send it', async () => {
+    serveMetadata(standard);
+    answerTokens((request) => ({ access_token: `generic-${request.form['token_type'] ?? 'none'}`, token_type: request.form['token_type'] ?? 'Bearer', expires_in: 300 }));
+    const before = fx.mtls.requests.length;
+    const generic = client({ authorityType: 'generic' });
+    const pop = await generic.acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true });
+    expect(fx.mtls.requests.at(-1)?.formEntries).toEqual([
+      ['client_id', 'd3adb33f-c0de-ed0c-c0de-deadb33fc0d3'],
+      ['grant_type', 'client_credentials'],
+      ['scope', SCOPE],
+      ['token_type', 'mtls_pop'],
+    ]);
+    expect(pop.tokenType).toBe('mtls_pop');
+    expect(pop.createAuthorizationHeader()).toBe('mtls_pop generic-mtls_pop');
+    expect(pop.bindingCertificate?.thumbprint).toBe(fx.pki.clients['client-a']!.thumbprint);
+    const bearer = await generic.acquireTokenForClient({ scopes: [SCOPE] });
+    expect(fx.mtls.requests.at(-1)?.form['token_type']).toBeUndefined();
+    expect(bearer.tokenType).toBe('Bearer');
+    expect(fx.mtls.requests.length - before).toBe(2);
+  });
+
+  it('an unexpected token_type from a generic authority is still a mismatch', async () => {
+    serveMetadata(standard);
+    answerTokens(() => ({ access_token: 'x', token_type: 'DPoP', expires_in: 300 }));
+    await expect(client({ authorityType: 'generic' }).acquireTokenForClient({ scopes: [SCOPE], mtlsProofOfPossession: true })).rejects.toMatchObject({ code: 'ERR_CLIENT_TOKEN_TYPE_MISMATCH' });
+  });
+});

@@ -48,22 +48,35 @@ describe('docs/protocol.md §4 vanilla flow on the wire', () => {
     expect(result.tokenEndpoint).toBe(`https://westus3.mtlsauth.microsoft.com${TOKEN_PATH}`);
   });
 
-  it('REGION_NAME is used when azureRegion is not configured; a malformed one falls back to the global host', async () => {
-    const saved = process.env['REGION_NAME'];
+  it("MSAL's region rules: REGION_NAME only for TryAutoDetect, MSAL_FORCE_REGION when unset, MSAL_DISABLE_REGION over all", async () => {
+    const names = ['REGION_NAME', 'MSAL_FORCE_REGION', 'MSAL_DISABLE_REGION'] as const;
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    const endpoint = async (azureRegion: string | undefined) => {
+      const client = fx.client({ credential: pem(fx.pki.clients['client-a']!), azureRegion });
+      return (await client.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true, forceRefresh: true })).tokenEndpoint;
+    };
+    const regional = `https://westus3.mtlsauth.microsoft.com${TOKEN_PATH}`;
+    const global = `https://mtlsauth.microsoft.com${TOKEN_PATH}`;
     try {
-      process.env['REGION_NAME'] = 'WestUS3';
-      const regional = fx.client({ credential: pem(fx.pki.clients['client-a']!), azureRegion: undefined });
-      expect((await regional.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).tokenEndpoint).toBe(
-        `https://westus3.mtlsauth.microsoft.com${TOKEN_PATH}`,
-      );
+      for (const name of names) delete process.env[name];
+      process.env['REGION_NAME'] = 'West US 3';
+      expect(await endpoint(undefined)).toBe(global);
+      expect(await endpoint('TryAutoDetect')).toBe(regional);
       process.env['REGION_NAME'] = 'evil.example/x';
-      const global = fx.client({ credential: pem(fx.pki.clients['client-a']!), azureRegion: undefined });
-      expect((await global.acquireTokenForClient({ scopes: [GRAPH], mtlsProofOfPossession: true })).tokenEndpoint).toBe(
-        `https://mtlsauth.microsoft.com${TOKEN_PATH}`,
-      );
+      expect(await endpoint('TryAutoDetect')).toBe(global);
+      delete process.env['REGION_NAME'];
+      expect(await endpoint('TryAutoDetect')).toBe(global);
+      process.env['MSAL_FORCE_REGION'] = 'westus3';
+      expect(await endpoint(undefined)).toBe(regional);
+      expect(await endpoint('DisableMsalForceRegion')).toBe(global);
+      process.env['MSAL_DISABLE_REGION'] = '1';
+      expect(await endpoint(undefined)).toBe(global);
+      expect(await endpoint('westus3')).toBe(global);
     } finally {
-      if (saved === undefined) delete process.env['REGION_NAME'];
-      else process.env['REGION_NAME'] = saved;
+      for (const name of names) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
     }
   });
 

@@ -15,9 +15,12 @@ const DEFAULTS: HttpSettings = {
   bodyTimeoutMs: 30_000,
   keepAliveTimeoutMs: 30_000,
   maxResponseBytes: 262_144,
-  maxAttempts: 3,
-  retryBaseDelayMs: 250,
+  // MSAL.NET's STS policy: one retry, one second apart (DefaultRetryPolicy).
+  maxAttempts: 2,
+  retryBaseDelayMs: 1000,
   retryMaxDelayMs: 10_000,
+  retryOn429: false,
+  throttleMaxMs: 3_600_000,
   maxAgents: 16,
 };
 
@@ -28,8 +31,13 @@ export function httpSettings(options: HttpOptions | undefined): HttpSettings {
   assertKnownKeys(options ?? {}, Object.keys(DEFAULTS), 'http option');
   for (const [name, value] of Object.entries(options ?? {})) {
     if (value === undefined) continue;
+    if (name === 'retryOn429') {
+      if (typeof value !== 'boolean') throw new TypeError('http.retryOn429 must be a boolean');
+      settings.retryOn429 = value;
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`http.${name} must be a finite number >= 0`);
-    settings[name as keyof HttpSettings] = value;
+    (settings as unknown as Record<string, number>)[name] = value;
   }
   if (settings.maxAttempts < 1 || !Number.isInteger(settings.maxAttempts)) throw new TypeError('http.maxAttempts must be an integer >= 1');
   if (settings.maxAgents < 1 || !Number.isInteger(settings.maxAgents)) throw new TypeError('http.maxAgents must be an integer >= 1');
@@ -201,10 +209,29 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** The wait before retry `attempt`: MSAL's first retry waits exactly the base delay; further ones double it. */
 function backoff(attempt: number, settings: HttpSettings): number {
-  const exponential = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** (attempt - 1));
-  // Jitter spreads the retries of many clients hitting one overloaded server.
-  return Math.round(exponential * (0.5 + Math.random() / 2));
+  return Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** (attempt - 1));
+}
+
+/** What `sendWithRetry` reports to the client's logger: never headers or bodies, which may carry secrets. */
+export type HttpEvent =
+  | { readonly type: 'request'; readonly method: string; readonly host: string; readonly path: string; readonly attempt: number }
+  | { readonly type: 'response'; readonly host: string; readonly status: number; readonly attempt: number; readonly durationMs: number }
+  | { readonly type: 'retry'; readonly host: string; readonly attempt: number; readonly delayMs: number; readonly reason: string };
+
+/**
+ * Whether an answer is retried. Default (MSAL.NET's HttpRetryConditions.Sts): a 5xx without `Retry-After` only; a
+ * server that says when to come back is not hammered, and 429 is never retried. `retryOn429` restores waiting out a
+ * `Retry-After` on 429 and 5xx.
+ */
+function retryDelay(status: number, retryAfter: number | undefined, attempt: number, settings: HttpSettings): number | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  if (settings.retryOn429) {
+    const delay = retryAfter ?? backoff(attempt, settings);
+    return delay <= settings.retryMaxDelayMs ? delay : undefined;
+  }
+  return status >= 500 && status < 600 && retryAfter === undefined ? backoff(attempt, settings) : undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -230,13 +257,18 @@ async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, 
 }
 
 /**
- * Send one request with bounded retries: 429 and 5xx honour `Retry-After` (a delay longer than `retryMaxDelayMs`
- * ends the retries and returns that response), connection failures back off exponentially with jitter.
+ * Send one request with bounded retries (see `retryDelay`); connection failures back off exponentially.
  *
  * `requestTimeoutMs` bounds the whole exchange, every attempt and wait included: undici's timeouts bound each phase
  * and the gap between body chunks, so a server trickling one byte at a time would otherwise never be cut off.
  */
-export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, settings: HttpSettings, now: () => number): Promise<HttpResponse> {
+export async function sendWithRetry(
+  http: HttpRequest,
+  dispatcher: Dispatcher,
+  settings: HttpSettings,
+  now: () => number,
+  observe: (event: HttpEvent) => void = () => undefined,
+): Promise<HttpResponse> {
   const deadline = performance.now() + settings.requestTimeoutMs;
   const controller = new AbortController();
   // undici does not give up a connection attempt on abort: the deadline settles the exchange itself, then aborts.
@@ -256,6 +288,8 @@ export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, s
       let status: number;
       let headers: Record<string, string | string[] | undefined>;
       let body: Buffer;
+      const sentAt = performance.now();
+      observe({ type: 'request', method: http.method, host: http.url.host, path: http.url.pathname, attempt });
       try {
         const sent = request(http.url, {
           method: http.method,
@@ -275,16 +309,18 @@ export async function sendWithRetry(http: HttpRequest, dispatcher: Dispatcher, s
         if (attempt < settings.maxAttempts && code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
           const delay = backoff(attempt, settings);
           if (fitsBeforeDeadline(delay)) {
+            observe({ type: 'retry', host: http.url.host, attempt, delayMs: delay, reason: code });
             await sleep(delay);
             continue;
           }
         }
         throw new CertboundClientError('ERR_CLIENT_NETWORK', `Request to ${http.url.host} failed${code === undefined ? '' : ` (${code})`}`, { cause });
       }
-      if ((status === 429 || status >= 500) && attempt < settings.maxAttempts) {
-        const retryAfter = parseRetryAfter(headers['retry-after'], now());
-        const delay = retryAfter ?? backoff(attempt, settings);
-        if (delay <= settings.retryMaxDelayMs && fitsBeforeDeadline(delay)) {
+      observe({ type: 'response', host: http.url.host, status, attempt, durationMs: Math.round(performance.now() - sentAt) });
+      if (attempt < settings.maxAttempts) {
+        const delay = retryDelay(status, parseRetryAfter(headers['retry-after'], now()), attempt, settings);
+        if (delay !== undefined && fitsBeforeDeadline(delay)) {
+          observe({ type: 'retry', host: http.url.host, attempt, delayMs: delay, reason: `HTTP ${status}` });
           await sleep(delay);
           continue;
         }

@@ -3,7 +3,7 @@ import type { ResultTokenType } from '../types.js';
 import { parseRetryAfter, type HttpResponse } from './http.js';
 
 /** What the request asked for: Entra `mtls_pop`, Entra bearer, or an RFC 8705 server (`Bearer` or `N_A`). */
-export type ExpectedTokenType = 'mtls_pop' | 'bearer' | 'rfc8705';
+export type ExpectedTokenType = 'mtls_pop' | 'bearer' | 'rfc8705' | 'generic-pop';
 
 /** The checked fields of a successful token response. */
 export interface TokenResponse {
@@ -129,9 +129,12 @@ export function parseTokenResponse(response: HttpResponse, expected: ExpectedTok
   else if (expected === 'bearer' && type === 'bearer') tokenType = 'Bearer';
   else if (expected === 'rfc8705' && type === 'bearer') tokenType = 'Bearer';
   else if (expected === 'rfc8705' && type === 'n_a') tokenType = 'N_A';
+  // A generic or dSTS authority asked for token_type=mtls_pop answers as Entra does, or as RFC 8705 (Bearer, bound).
+  else if (expected === 'generic-pop' && type === 'mtls_pop') tokenType = 'mtls_pop';
+  else if (expected === 'generic-pop' && type === 'bearer') tokenType = 'Bearer';
   if (tokenType === undefined) {
     const shown = typeof rawType === 'string' ? JSON.stringify(sanitiseServerText(rawType, secrets).slice(0, 40)) : typeof rawType;
-    const wanted = expected === 'mtls_pop' ? 'mtls_pop' : expected === 'bearer' ? 'Bearer' : 'Bearer or N_A';
+    const wanted = expected === 'mtls_pop' ? 'mtls_pop' : expected === 'bearer' ? 'Bearer' : expected === 'generic-pop' ? 'mtls_pop or Bearer' : 'Bearer or N_A';
     throw new CertboundClientError('ERR_CLIENT_TOKEN_TYPE_MISMATCH', `The token response from ${host} has token_type ${shown}, expected ${wanted}`);
   }
   const expiresIn = seconds(json['expires_in']);

@@ -8,7 +8,7 @@ export const AUTHORITY = `https://login.microsoftonline.com/${TENANT}`;
 export const GRAPH = 'https://graph.microsoft.com/.default';
 export const EXCHANGE = 'api://AzureADTokenExchange/.default';
 
-/** Client options for the fixture; `azureRegion: undefined` means "not configured" (REGION_NAME applies). */
+/** Client options for the fixture; `azureRegion: undefined` means "not configured" (MSAL_FORCE_REGION applies). */
 export type FixtureClientOptions = Omit<Partial<ConfidentialClientOptions>, 'azureRegion'> &
   Pick<ConfidentialClientOptions, 'credential'> & { azureRegion?: string | false | undefined };
 
@@ -62,4 +62,10 @@ export async function startWireFixture(): Promise<WireFixture> {
 /** PEM credential of a dev-pki certificate. */
 export function pem(issued: { cert: string; key: string }): { certificate: string; privateKey: string } {
   return { certificate: issued.cert, privateKey: issued.key };
+}
+
+/** A manual clock in epoch ms, for the client's `now` option: tests move time instead of sleeping. */
+export function clock(start = Date.now()): { now: () => number; advance: (seconds: number) => number } {
+  let current = start;
+  return { now: () => current, advance: (seconds: number) => (current += seconds * 1000) };
 }
