@@ -8,6 +8,8 @@ export type { RemoteKeys, RemoteKeysOptions } from './keys/remote-keys.js';
 export type { KeyFailure, KeySource, KeyStore, KeyStoreContext, VerificationKey } from './keys/key-store.js';
 export { introspection } from './introspection/introspection.js';
 export type { IntrospectionClientAuth, IntrospectionOptions, IntrospectionSource } from './introspection/introspection.js';
+export { resourceMetadata, resourceMetadataUrl } from './metadata/metadata.js';
+export type { ResourceMetadata, ResourceMetadataOptions } from './metadata/metadata.js';
 export { tlsSource } from './certificates/tls.js';
 export { headerSource } from './certificates/header.js';
 export type { HeaderCertificateSource } from './certificates/header.js';

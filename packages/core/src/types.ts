@@ -101,6 +101,11 @@ export interface VerifierOptions {
   cache?: false | { maxEntries?: number; maxBytes?: number };
   /** Optional `realm` parameter in challenges. */
   realm?: string;
+  /**
+   * The resource's metadata URL (RFC 9728 §3.1, e.g. `resourceMetadata({ … }).url`): challenges then carry
+   * `resource_metadata="…"` (§5.1). Default none.
+   */
+  resourceMetadata?: string;
   /** Receives one event per decision. Must not throw (exceptions are swallowed). */
   onEvent?: (event: VerifierEvent) => void;
 }
@@ -265,5 +270,5 @@ export interface Verifier {
 }
 
 /** The options a verifier runs with: every default applied, frozen. */
-export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm' | 'introspection'>> &
-  Pick<VerifierOptions, 'onEvent' | 'realm' | 'introspection'>;
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>> &
+  Pick<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { VerifyFailure } from '@certbound/core';
-import { requestInputOf } from '@certbound/core/adapter';
+import type { ResourceMetadata, VerifyFailure } from '@certbound/core';
+import { metadataResponse, requestInputOf } from '@certbound/core/adapter';
 import type { Authorizer } from './authorize.js';
 import type { GatewayMetrics } from './metrics.js';
 import { ENVOY_PATH_PREFIX, envoyProtocol } from './protocols/envoy.js';
@@ -44,6 +44,8 @@ export interface RouterContext {
   isClosing(): boolean;
   /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
   authCacheSeconds: number;
+  /** RFC 9728 metadata served at /.well-known/oauth-protected-resource when the config has resourceMetadata. */
+  metadata?: ResourceMetadata;
 }
 
 /** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
@@ -105,6 +107,8 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
     }
     if (path === '/metrics' && readOnly) return serveMetrics(res);
     if (path === '/healthz' || path === '/metrics') return send(res, 405, { allow: 'GET, HEAD' }, JSON.stringify({ error: 'method_not_allowed' }));
+    const metadata = context.metadata === undefined ? null : metadataResponse(context.metadata, req.method ?? 'GET', path);
+    if (metadata !== null) return send(res, metadata.status, metadata.headers, metadata.body);
     return send(res, 404, {}, JSON.stringify({ error: 'not_found' }));
   }
 

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigurationError, createVerifier, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, resourceMetadata, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
 import { createAuthorizer } from './authorize.js';
 import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
@@ -100,7 +100,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   let closing = false;
   const authorizer = createAuthorizer({ verifier, identityHeaders, requiredScopes: config.requiredScopes, requiredRoles: config.requiredRoles, logger });
-  const listener = createRouter({ authorizer, metrics, logger, isClosing: () => closing, authCacheSeconds: config.gateway?.authCacheSeconds ?? 0 });
+  const listener = createRouter({
+    authorizer, metrics, logger, isClosing: () => closing, authCacheSeconds: config.gateway?.authCacheSeconds ?? 0,
+    ...(config.resourceMetadata === undefined ? {} : { metadata: resourceMetadata(config.resourceMetadata) }),
+  });
   const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 };
   const tls = config.tls;
   const server: Server = tls

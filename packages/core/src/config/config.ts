@@ -18,6 +18,7 @@ import { ALGORITHM_NAMES } from '../jose/algorithms.js';
 import { introspection, type IntrospectionOptions } from '../introspection/introspection.js';
 import { CLIENT_AUTH_METHODS, type IntrospectionClientAuth } from '../introspection/client-auth.js';
 import { checkJwksUri, remoteKeys } from '../keys/remote-keys.js';
+import { resourceMetadata, type ResourceMetadataOptions } from '../metadata/metadata.js';
 import { staticKeys } from '../keys/static-keys.js';
 
 /** The file's `certificateSource`: the TLS connection's own certificate, or `headerSource()`'s options. */
@@ -96,6 +97,8 @@ export interface CertboundConfig {
   maxTokenLength?: number;
   /** `realm` parameter of challenges (extension). Default: none. */
   realm?: string;
+  /** Protected resource metadata (RFC 9728), served by the servers and named in challenges. Default none. */
+  resourceMetadata?: ResourceMetadataOptions;
   /** Token introspection (RFC 7662, RFC 8705 §3.2). Default none. */
   introspection?: IntrospectionConfig;
   /** Scopes (`scp`/`scope`) every protected route requires; 403 `insufficient_scope` otherwise. Default []. */
@@ -116,7 +119,7 @@ export interface ParseConfigOptions {
 const TOP_LEVEL = new Set([
   'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
   'binding', 'schemes', 'certificateSource', 'requiredScopes', 'requiredRoles', 'requiredClaims', 'maxTokenLength', 'realm',
-  'introspection',
+  'introspection', 'resourceMetadata',
 ]);
 // RFC 9110 §5.6.2 token: what an auth-scheme and a header name may be.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -349,6 +352,12 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
     requiredRoles: has('requiredRoles') ? stringList(document['requiredRoles'], 'requiredRoles', { nonEmpty: false }) : [],
   };
   if (introspected !== undefined) config.introspection = introspected;
+  if (has('resourceMetadata')) {
+    // resourceMetadata() checks every member, naming it; the file keeps the options, servers build the document.
+    const metadata = document['resourceMetadata'] as ResourceMetadataOptions;
+    checked(() => resourceMetadata(metadata));
+    config.resourceMetadata = metadata;
+  }
   if (has('tls')) config.tls = parseTls(document['tls'], baseDir);
   if (has('jwks')) config.jwks = parseJwks(document['jwks'], baseDir);
   if (has('jwksUri')) config.jwksUri = parseJwksUri(document['jwksUri']);
@@ -423,6 +432,7 @@ export function verifierOptionsFromConfig(config: CertboundConfig): VerifierOpti
   };
   if (config.jwks !== undefined) options.keys = staticKeys(config.jwks);
   else if (config.jwksUri !== undefined) options.keys = remoteKeys({ uri: config.jwksUri, ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
+  if (config.resourceMetadata !== undefined) options.resourceMetadata = resourceMetadata(config.resourceMetadata).url;
   if (config.introspection !== undefined) options.introspection = introspection(introspectionOptionsOf(config.introspection));
   if (certificateSource !== undefined) {
     const { type: _type, ...header } = certificateSource;

@@ -78,6 +78,16 @@ export interface FailureOptions {
   realm?: string;
   /** Space-separated scopes (or roles) for `insufficient_scope`: the challenge's `scope` parameter. */
   scope?: string;
+  /** The resource's metadata URL (RFC 9728 §5.1): the challenge's `resource_metadata` parameter. Default none. */
+  resourceMetadata?: string;
+}
+
+/** The challenge spelling a verifier's options ask for: schemes, realm and resource metadata URL. */
+export function challengeOptionsOf(options: { schemes: readonly string[]; realm?: string | undefined; resourceMetadata?: string | undefined }): FailureOptions {
+  const result: FailureOptions = { schemes: options.schemes };
+  if (options.realm !== undefined) result.realm = options.realm;
+  if (options.resourceMetadata !== undefined) result.resourceMetadata = options.resourceMetadata;
+  return result;
 }
 
 function assertSchemes(schemes: readonly string[]): void {
@@ -108,7 +118,11 @@ export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFa
     invalidOption('realm', 'must be a string without quotes, backslashes or control characters');
   }
   if (options.scope !== undefined) assertScope(options.scope);
-  const challenge = buildChallenge(schemes, { realm: options.realm, error: row.error, description: row.description, scope: options.scope });
+  if (options.resourceMetadata !== undefined && (typeof options.resourceMetadata !== 'string' || !isDescriptionText(options.resourceMetadata))) {
+    invalidOption('resourceMetadata', 'must be a URL without quotes, backslashes or control characters');
+  }
+  const { realm, scope, resourceMetadata } = options;
+  const challenge = buildChallenge(schemes, { realm, error: row.error, description: row.description, scope, resourceMetadata });
   const result: VerifyFailure = {
     ok: false,
     status: row.status,

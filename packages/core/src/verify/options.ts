@@ -37,6 +37,7 @@ const KNOWN = new Set<string>([
   'realm',
   'onEvent',
   'introspection',
+  'resourceMetadata',
 ]);
 const LIMITS = Object.freeze({ maxTokenLength: 1_048_576, cacheEntries: 10_000_000, cacheBytes: 2 ** 40, leeway: 3600 });
 
@@ -149,6 +150,12 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
     invalidOption('realm', 'must be a string without quotes, backslashes or control characters');
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') invalidOption('onEvent', 'must be a function');
+  if (options.resourceMetadata !== undefined) {
+    // Quoted in every challenge: an https URL free of quotes, backslashes and controls (RFC 9728 §5.1).
+    if (typeof options.resourceMetadata !== 'string' || !options.resourceMetadata.startsWith('https://') || !isDescriptionText(options.resourceMetadata)) {
+      invalidOption('resourceMetadata', 'must be an https URL without quotes, backslashes or control characters');
+    }
+  }
 
   const resolved: ResolvedVerifierOptions = {
     issuer: Object.freeze(issuer) as string[],
@@ -168,5 +175,6 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
   if (options.realm !== undefined) resolved.realm = options.realm;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
   if (introspection !== undefined) resolved.introspection = introspection;
+  if (options.resourceMetadata !== undefined) resolved.resourceMetadata = options.resourceMetadata;
   return Object.freeze(resolved);
 }

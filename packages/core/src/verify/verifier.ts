@@ -15,7 +15,7 @@ import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
 import { checkTimes } from '../claims/validate.js';
 import { createExtractor, isToken68 } from '../http/authorization.js';
-import { failure } from '../http/failure.js';
+import { challengeOptionsOf, failure } from '../http/failure.js';
 import type { IntrospectedToken } from '../introspection/introspection.js';
 import { createHeaderChecker, normalizeTyp, splitCompact } from '../jose/jws.js';
 import type { KeyFailure, KeyStore, VerificationKey } from '../keys/key-store.js';
@@ -90,7 +90,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function failureFor(code: ErrorCode): VerifyFailure {
     let result = failures.get(code);
     if (result === undefined) {
-      result = failure(code, resolved.realm === undefined ? { schemes } : { schemes, realm: resolved.realm });
+      result = failure(code, challengeOptionsOf(resolved));
       Object.freeze(result.body);
       failures.set(code, Object.freeze(result));
     }
