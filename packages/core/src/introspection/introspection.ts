@@ -133,8 +133,8 @@ export function introspection(options: IntrospectionOptions): IntrospectionSourc
   for (const key of Object.keys(options)) if (!KNOWN.has(key)) invalidOption(`${FIELD}.${key}`, 'is not a known option');
   const endpoint = checkJwksUri(options.endpoint, `${FIELD}.endpoint`);
   if (typeof options.clientId !== 'string' || options.clientId.length === 0) invalidOption(`${FIELD}.clientId`, 'must be a non-empty string');
-  const method = choice(options.clientAuth, 'clientAuth', CLIENT_AUTH_METHODS, undefined as unknown as IntrospectionClientAuth);
-  if (method === undefined) invalidOption(`${FIELD}.clientAuth`, `is required: one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+  if (options.clientAuth === undefined) invalidOption(`${FIELD}.clientAuth`, `is required: one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+  const method = choice(options.clientAuth, 'clientAuth', CLIENT_AUTH_METHODS, options.clientAuth);
   const tls = options.tls ?? {};
   if (typeof tls !== 'object' || tls === null) invalidOption(`${FIELD}.tls`, 'must be an object { cert, key, ca }');
   const cert = pemText(tls.cert, 'tls.cert');
