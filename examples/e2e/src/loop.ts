@@ -21,6 +21,9 @@ const SCOPE = `${RESOURCE}/.default`;
 const APP_A = { clientId: '0b7c5a2e-1111-4a5b-8c9d-aaaaaaaaaaaa', objectId: 'a0000000-0000-4000-8000-00000000000a' };
 const APP_B = { clientId: '0b7c5a2e-2222-4a5b-8c9d-bbbbbbbbbbbb', objectId: 'b0000000-0000-4000-8000-00000000000b' };
 const APP_FIC = { clientId: '0b7c5a2e-3333-4a5b-8c9d-cccccccccccc', objectId: 'c0000000-0000-4000-8000-00000000000c' };
+const APP_OPAQUE = { clientId: '0b7c5a2e-4444-4a5b-8c9d-dddddddddddd', objectId: 'd0000000-0000-4000-8000-00000000000d' };
+/** The APIs introspect opaque tokens at the authority with these credentials (RFC 7662 §2.1). */
+const INTROSPECTION_CLIENT = { clientId: 'certbound-demo-apis', clientSecret: 'demo introspection secret, 32+ characters' };
 
 export interface LoopOptions {
   /** Where the narration goes. Default: nowhere. */
@@ -44,23 +47,24 @@ interface Call {
   body: Record<string, unknown>;
 }
 
-/** Run the six steps of the demo; every server and connection it opens is closed before it returns. */
+/** Run the seven steps of the demo; every server and connection it opens is closed before it returns. */
 export async function runLoop(options: LoopOptions = {}): Promise<LoopReport> {
   const say = options.narrator ?? silentNarrator;
   const cleanup: Array<() => Promise<unknown>> = [];
   const results: StepResult[] = [];
   try {
     say.line('▸ generating a development PKI (CA, server certificate, client certificates for two apps)');
-    const pki = await createDevPki({ clients: ['app-a', 'app-a-renewed', 'app-b'] });
+    const pki = await createDevPki({ clients: ['app-a', 'app-a-renewed', 'app-b', 'app-c'] });
     const dir = await mkdtemp(join(tmpdir(), 'certbound-demo-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     await writeDevPki(pki, dir);
     const certA = pki.clients['app-a']!;
     const certA2 = pki.clients['app-a-renewed']!;
     const certB = pki.clients['app-b']!;
+    const certC = pki.clients['app-c']!;
 
     say.line('▸ starting the local authorization server (Entra-shaped, mTLS token endpoint)');
-    const authority = await startAuthority({ tls: { cert: pki.server.cert, key: pki.server.key }, config: authorityConfig(certA, certA2, certB) });
+    const authority = await startAuthority({ tls: { cert: pki.server.cert, key: pki.server.key }, config: authorityConfig(certA, certA2, certB, certC) });
     cleanup.push(() => authority.close());
     say.line(`    ${authority.url}  issuer ${authority.issuer(TENANT)}`);
 
@@ -188,13 +192,39 @@ export async function runLoop(options: LoopOptions = {}): Promise<LoopReport> {
       return { passed, observed: `kid ${short(String(before))} → ${short(String(newKid))}, ${calls.map((c) => c.status).join('/')}` };
     });
 
-    return { results, passed: results.length === 6 && results.every((r) => r.passed) };
+    // 7. An opaque token means nothing to the APIs: they introspect it (RFC 7662) and check its cnf (RFC 8705 §3.2).
+    await step(7, 'opaque bound token → introspection: its certificate, another one, after revocation', '200 ×3, then 401, then 401 once revoked', async () => {
+      const issued = await request(authority.tokenEndpoint(TENANT), {
+        method: 'POST',
+        dispatcher: agentFor(certC),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: APP_OPAQUE.clientId, scope: SCOPE, token_type: 'mtls_pop' }).toString(),
+      });
+      const opaque = String(parseJson(await issued.body.text())['access_token']);
+      const accepted = await Promise.all(apis.map((api) => call(api, opaque, certC)));
+      const stolen = await call(apis[0]!, opaque, certB);
+      const revoked = await request(`${authority.url}/${TENANT}/oauth2/v2.0/revoke`, {
+        method: 'POST',
+        dispatcher: agentFor(null),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(INTROSPECTION_CLIENT) },
+        body: new URLSearchParams({ token: opaque, token_type_hint: 'access_token' }).toString(),
+      });
+      await revoked.body.dump();
+      const after = await call(apis[1]!, opaque, certC);
+      const passed =
+        !opaque.includes('.') &&
+        accepted.every((c) => c.status === 200 && c.body['thumbprint'] === certC.thumbprint) &&
+        stolen.status === 401 && revoked.statusCode === 200 && after.status === 401 && errorOf(after) === 'invalid_token';
+      return { passed, observed: `${accepted.map((c) => c.status).join('/')}, other certificate ${stolen.status} ${errorOf(stolen)}, revoked ${after.status} ${errorOf(after)}` };
+    });
+
+    return { results, passed: results.length === 7 && results.every((r) => r.passed) };
   } finally {
     for (const close of cleanup.reverse()) await close().catch(() => undefined);
   }
 }
 
-function authorityConfig(certA: IssuedCertificate, certA2: IssuedCertificate, certB: IssuedCertificate): AuthorityConfig {
+function authorityConfig(certA: IssuedCertificate, certA2: IssuedCertificate, certB: IssuedCertificate, certC: IssuedCertificate): AuthorityConfig {
   const selfSigned = (cert: IssuedCertificate) => ({ authMethod: 'self_signed_tls_client_auth' as const, thumbprint: cert.thumbprint });
   return {
     tenants: [{ id: TENANT, displayName: 'certbound demo' }],
@@ -211,8 +241,17 @@ function authorityConfig(certA: IssuedCertificate, certA2: IssuedCertificate, ce
         federatedCredentials: [{ issuer: 'self', subject: APP_A.objectId, audience: 'api://AzureADTokenExchange' }],
         grants: { [RESOURCE]: ['Data.Read'] },
       },
+      // App C asks for opaque tokens: the APIs learn their claims and binding by introspection only.
+      { ...APP_OPAQUE, tenant: TENANT, displayName: 'app C (opaque tokens)', tokenFormat: 'opaque', certificates: [selfSigned(certC)], grants: { [RESOURCE]: ['Data.Read'] } },
     ],
+    introspectionClients: [INTROSPECTION_CLIENT],
   };
+}
+
+/** @see RFC 6749 §2.3.1 — client_secret_basic. */
+function basicAuthorization(client: { clientId: string; clientSecret: string }): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(client.clientSecret)}`).toString('base64')}`;
 }
 
 async function startApis(authority: RunningAuthority, dir: string): Promise<Api[]> {
@@ -229,6 +268,15 @@ async function startApis(authority: RunningAuthority, dir: string): Promise<Api[
     schemes: ['Bearer', 'mtls_pop'],
     certificateSource: { type: 'tls' },
     requiredRoles: ['Data.Read'],
+    // Opaque tokens are introspected at the authority; no caching, so a revocation shows at once.
+    introspection: {
+      endpoint: `${authority.url}/${TENANT}/oauth2/v2.0/introspect`,
+      clientId: INTROSPECTION_CLIENT.clientId,
+      clientAuth: 'client_secret_basic',
+      clientSecret: INTROSPECTION_CLIENT.clientSecret,
+      tls: { ca: 'ca.crt' },
+      cacheMaxSeconds: 0,
+    },
   };
   const file = join(dir, 'certbound.json');
   await writeFile(file, JSON.stringify(json, null, 2));

@@ -1,18 +1,19 @@
 import express, { type Express, type Request, type Response } from 'express';
 import type { CertboundConfig, Verifier } from '@certbound/core';
-import { certbound, requireRoles, requireScopes } from '@certbound/express';
+import { certbound, protectedResourceMetadata, requireRoles, requireScopes } from '@certbound/express';
 import { identityOf } from '@certbound-examples/shared/identity';
 
 /**
  * The protected API as an Express application: `GET /healthz` is open, `/whoami` passes certbound and the
  * configured scope and role guards (for every method, so no method slips past authentication), then answers GET.
  */
-export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles'>, verifier: Verifier): Express {
+export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata'>, verifier: Verifier): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req: Request, res: Response) => {
     res.json({ status: 'ok' });
   });
+  if (config.resourceMetadata !== undefined) app.use(protectedResourceMetadata(config.resourceMetadata));
   const guards = [
     ...(config.requiredScopes.length > 0 ? [requireScopes(...config.requiredScopes)] : []),
     ...(config.requiredRoles.length > 0 ? [requireRoles(...config.requiredRoles)] : []),

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance } from 'fastify';
 import type { Server } from 'node:https';
 import type { CertboundConfig, Verifier } from '@certbound/core';
-import { certbound, requireRoles, requireScopes } from '@certbound/fastify';
+import { certbound, protectedResourceMetadata, requireRoles, requireScopes } from '@certbound/fastify';
 import { identityOf } from '@certbound-examples/shared/identity';
 
 /**
@@ -9,7 +9,7 @@ import { identityOf } from '@certbound-examples/shared/identity';
  * where the certbound plugin's hook guards every route and method, followed by the configured scope and role
  * guards, then answers GET.
  */
-export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'tls'>, verifier: Verifier): FastifyInstance {
+export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata' | 'tls'>, verifier: Verifier): FastifyInstance {
   const https: FastifyHttpsOptions<Server>['https'] | undefined = config.tls
     ? {
         cert: config.tls.cert,
@@ -23,6 +23,7 @@ export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requ
     : undefined;
   const app: FastifyInstance = https ? Fastify({ https }) : Fastify();
   app.get('/healthz', async () => ({ status: 'ok' }));
+  if (config.resourceMetadata !== undefined) protectedResourceMetadata(app, config.resourceMetadata);
   void app.register(async function protectedRoutes(api) {
     await api.register(certbound, { verifier });
     const guards = [

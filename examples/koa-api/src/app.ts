@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { CertboundConfig, Verifier } from '@certbound/core';
-import { certbound, requireRoles, requireScopes, type CertboundState } from '@certbound/koa';
+import { certbound, protectedResourceMetadata, requireRoles, requireScopes, type CertboundState } from '@certbound/koa';
 import { identityOf } from '@certbound-examples/shared/identity';
 
 /** Run `middleware` only for requests to `path`; other requests go straight on. */
@@ -15,12 +15,13 @@ function at(path: string, middleware: Middleware<CertboundState>): Middleware<Ce
  * The protected API as a Koa application: `GET /healthz` is open, `/whoami` passes certbound and the configured
  * scope and role guards (for every method, so no method slips past authentication), then answers GET.
  */
-export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles'>, verifier: Verifier): Koa<CertboundState> {
+export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata'>, verifier: Verifier): Koa<CertboundState> {
   const app = new Koa<CertboundState>();
   app.use(async function healthz(ctx, next) {
     if (ctx.path !== '/healthz') return next();
     ctx.body = { status: 'ok' };
   });
+  if (config.resourceMetadata !== undefined) app.use(protectedResourceMetadata(config.resourceMetadata));
   app.use(at('/whoami', certbound(verifier)));
   if (config.requiredScopes.length > 0) app.use(at('/whoami', requireScopes(...config.requiredScopes)));
   if (config.requiredRoles.length > 0) app.use(at('/whoami', requireRoles(...config.requiredRoles)));

@@ -84,6 +84,19 @@ export interface AppConfig {
    * that could only yield an unbound token (`jwt-bearer` assertions) are refused. Default `on-request`.
    */
   boundTokens?: 'on-request' | 'always';
+  /**
+   * `jwt` (Entra): signed access tokens. `opaque`: random tokens whose claims (including `cnf`) resource servers
+   * read from the introspection endpoint (RFC 7662, RFC 8705 §3.2); needs `introspectionClients`. Leg 1 exchange
+   * tokens stay JWTs. Default `jwt`.
+   */
+  tokenFormat?: 'jwt' | 'opaque';
+}
+
+/** A resource server allowed to call the introspection and revocation endpoints (client_secret_basic). */
+export interface IntrospectionClientConfig {
+  clientId: string;
+  /** At least 32 characters. */
+  clientSecret: string;
 }
 
 /** A resource (API) that tokens can be requested for with scope `{identifier}/.default`. */
@@ -119,6 +132,11 @@ export interface AuthorityConfig {
    * leave it out. Default: half the lifetime (Entra sends half the lifetime for long-lived tokens).
    */
   refreshInSeconds?: number | false;
+  /**
+   * Resource servers that may introspect (`POST /{tenant}/oauth2/v2.0/introspect`, RFC 7662) and revoke
+   * (`POST /{tenant}/oauth2/v2.0/revoke`, RFC 7009) tokens. Default: none (both endpoints then answer 404).
+   */
+  introspectionClients?: IntrospectionClientConfig[];
 }
 
 /**

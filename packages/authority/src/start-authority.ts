@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AuthorityConfig } from './config.js';
 import { AuthorityOptionsError } from './errors.js';
 import { createAuthorityApp } from './lib/app.js';
+import { OpaqueTokenStore } from './lib/opaque-tokens.js';
 import { KeyRing } from './lib/key-ring.js';
 import { createAuthorityLogger } from './lib/logger.js';
 import { tenantEndpoints } from './lib/metadata.js';
@@ -97,6 +98,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Running
   const logger = createAuthorityLogger(options.logger);
   const keyRing = await KeyRing.create(registry.alg);
   const replayCache = new ReplayCache();
+  const opaqueTokens = new OpaqueTokenStore();
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
 
@@ -111,6 +113,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Running
     registry,
     keyRing,
     replayCache,
+    opaqueTokens,
     baseUrl: () => baseUrl,
     now,
     logger,

@@ -151,7 +151,7 @@ function federatedCredential(value: unknown, field: string): FederatedCredential
 
 function app(value: unknown, field: string, tenants: ReadonlySet<string>, resources: ReadonlyMap<string, ResourceConfig>): AppConfig {
   const raw = object(value, field);
-  onlyKeys(raw, field, ['clientId', 'tenant', 'objectId', 'displayName', 'certificates', 'grants', 'federatedCredentials', 'boundTokens']);
+  onlyKeys(raw, field, ['clientId', 'tenant', 'objectId', 'displayName', 'certificates', 'grants', 'federatedCredentials', 'boundTokens', 'tokenFormat']);
   const clientId = string(raw['clientId'], `${field}.clientId`, 128);
   if (!CLIENT_ID_PATTERN.test(clientId)) fail(`${field}.clientId`, 'must be a GUID or [A-Za-z0-9._:-], up to 128 characters');
   const tenantId = guid(raw['tenant'], `${field}.tenant`);
@@ -192,9 +192,13 @@ function app(value: unknown, field: string, tenants: ReadonlySet<string>, resour
   const boundTokens = raw['boundTokens'] ?? 'on-request';
   if (boundTokens !== 'on-request' && boundTokens !== 'always') fail(`${field}.boundTokens`, 'must be "on-request" or "always"');
 
+  const tokenFormat = raw['tokenFormat'] ?? 'jwt';
+  if (tokenFormat !== 'jwt' && tokenFormat !== 'opaque') fail(`${field}.tokenFormat`, 'must be "jwt" or "opaque"');
+
   return {
     clientId,
     tenant: tenantId,
+    tokenFormat,
     objectId,
     ...(displayName === undefined ? {} : { displayName }),
     certificates,
@@ -223,7 +227,7 @@ function signing(value: unknown): SigningConfig {
  */
 export function validateAuthorityConfig(value: unknown): AuthorityConfig {
   const raw = object(value, '(config)');
-  onlyKeys(raw, '', ['tenants', 'apps', 'resources', 'signing', 'tokenLifetimeSeconds', 'refreshInSeconds', ...SERVER_FILE_KEYS]);
+  onlyKeys(raw, '', ['tenants', 'apps', 'resources', 'signing', 'tokenLifetimeSeconds', 'refreshInSeconds', 'introspectionClients', ...SERVER_FILE_KEYS]);
 
   const tenants = array(raw['tenants'], 'tenants').map((t, i) => tenant(t, `tenants[${i}]`));
   if (tenants.length === 0) fail('tenants', 'must list at least one tenant');
@@ -256,5 +260,18 @@ export function validateAuthorityConfig(value: unknown): AuthorityConfig {
   else if (raw['refreshInSeconds'] === false) refreshInSeconds = false;
   else refreshInSeconds = integer(raw['refreshInSeconds'], 'refreshInSeconds', 1, tokenLifetimeSeconds - 1);
 
-  return { tenants, apps, resources, signing: signing(raw['signing']), tokenLifetimeSeconds, refreshInSeconds };
+  const introspectionClients = raw['introspectionClients'] === undefined ? [] : array(raw['introspectionClients'], 'introspectionClients').map((entry, i) => {
+    const field = `introspectionClients[${i}]`;
+    const client = object(entry, field);
+    onlyKeys(client, field, ['clientId', 'clientSecret']);
+    const clientId = string(client['clientId'], `${field}.clientId`, 128);
+    const clientSecret = string(client['clientSecret'], `${field}.clientSecret`, 512);
+    if (clientSecret.length < 32) fail(`${field}.clientSecret`, 'must be at least 32 characters');
+    return { clientId, clientSecret };
+  });
+  apps.forEach((a, i) => {
+    if (a.tokenFormat === 'opaque' && introspectionClients.length === 0) fail(`apps[${i}].tokenFormat`, '"opaque" needs introspectionClients: nobody could read the tokens');
+  });
+
+  return { tenants, apps, resources, signing: signing(raw['signing']), tokenLifetimeSeconds, refreshInSeconds, introspectionClients };
 }

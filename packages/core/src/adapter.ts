@@ -8,6 +8,8 @@ export type { ResolvedVerifier } from './verify/resolve-verifier.js';
 export { recordAcceptance } from './verify/registry.js';
 export { scopeGuard, roleGuard } from './authorization/guards.js';
 export type { Guard, GuardOptions } from './authorization/guards.js';
+export { metadataResponse } from './metadata/metadata.js';
+export type { MetadataResponse } from './metadata/metadata.js';
 export { readConfigDocument } from './config/config.js';
 export { readTlsThumbprint } from './certificates/tls.js';
 export { thumbprintOfDer, thumbprintFromHex } from './binding/thumbprint.js';

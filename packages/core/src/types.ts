@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HeaderCertificateFormat } from './certificates/formats/index.js';
+import type { IntrospectionSource } from './introspection/introspection.js';
 import type { KeySource } from './keys/key-store.js';
 
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
@@ -60,8 +61,17 @@ export interface VerifierOptions {
   audience: string | string[];
   /** The allow-list of JWS algorithms. Required. */
   algorithms: JwsAlgorithm[];
-  /** Where the verification keys come from: `remoteKeys({ uri })` or `staticKeys(jwks)`. Required. */
-  keys: KeySource;
+  /**
+   * Where the verification keys come from: `remoteKeys({ uri })` or `staticKeys(jwks)`. Required, except with
+   * `introspection` for `tokens: "all"` (no token is then verified locally).
+   */
+  keys?: KeySource;
+  /**
+   * Token introspection (RFC 7662) for tokens that are not JWTs, or for all tokens: `introspection({ endpoint, … })`.
+   * The answer is decided like a JWT's claims (issuer, audience, times, `cnf` under `binding`). Default none.
+   * @see RFC 8705 §3.2
+   */
+  introspection?: IntrospectionSource;
   /** Allowed JOSE `typ` values, compared case-insensitively. Default ["at+jwt", "application/at+jwt"]. */
   tokenTypes?: string[];
   /** Leeway for `exp`/`nbf`/`iat`, in seconds. Default 30. */
@@ -91,6 +101,11 @@ export interface VerifierOptions {
   cache?: false | { maxEntries?: number; maxBytes?: number };
   /** Optional `realm` parameter in challenges. */
   realm?: string;
+  /**
+   * The resource's metadata URL (RFC 9728 §3.1, e.g. `resourceMetadata({ … }).url`): challenges then carry
+   * `resource_metadata="…"` (§5.1). Default none.
+   */
+  resourceMetadata?: string;
   /** Receives one event per decision. Must not throw (exceptions are swallowed). */
   onEvent?: (event: VerifierEvent) => void;
 }
@@ -143,6 +158,10 @@ export type ErrorCode =
   | 'ERR_CERTIFICATE_HASH_MISMATCH'
   /** `verifyToken` was given certificate bytes, PEM or a thumbprint that is not well-formed. */
   | 'ERR_CERTIFICATE_INVALID'
+  /** The introspection endpoint said `active: false`. */
+  | 'ERR_TOKEN_INACTIVE'
+  /** The introspection endpoint did not answer usably (down, slow, oversized, malformed): 503. */
+  | 'ERR_INTROSPECTION_UNAVAILABLE'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_INSUFFICIENT_ROLE'
   | 'ERR_VERIFICATION_FAILED';
@@ -251,4 +270,5 @@ export interface Verifier {
 }
 
 /** The options a verifier runs with: every default applied, frozen. */
-export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm'>> & Pick<VerifierOptions, 'onEvent' | 'realm'>;
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>> &
+  Pick<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>;

@@ -23,6 +23,8 @@ function base(): Record<string, unknown> {
   };
 }
 
+const INTROSPECTION = { endpoint: 'https://as.test/introspect', clientId: 'orders-api', clientAuth: 'client_secret_basic', clientSecret: 's3cret' };
+
 function refusal(document: unknown): string {
   try {
     parseConfig(document, dir);
@@ -138,6 +140,12 @@ describe('docs/configuration.md: unknown fields and wrong types are refused nami
     ['a jwksUri that is no URL', (d) => ({ ...d, jwks: undefined, jwksUri: 'keys.json' }), /jwksUri must be an absolute https URL/],
     ['jwksCa without jwksUri', (d) => ({ ...d, jwksCa: 'pki/ca.crt' }), /jwksCa must be used only with jwksUri/],
     ['an empty JWKS', (d) => ({ ...d, jwks: { keys: [] } }), /jwks\.keys must be a non-empty array/],
+    ['introspection over plain http', (d) => ({ ...d, introspection: { ...INTROSPECTION, endpoint: 'http://as.test/introspect' } }), /introspection\.endpoint must be an https URL/],
+    ['an unknown introspection field', (d) => ({ ...d, introspection: { ...INTROSPECTION, secret: 'x' } }), /unknown field introspection\.secret/],
+    ['an unknown client authentication', (d) => ({ ...d, introspection: { ...INTROSPECTION, clientAuth: 'none' } }), /introspection\.clientAuth must be one of/],
+    ['client_secret_basic without a secret', (d) => ({ ...d, introspection: { ...INTROSPECTION, clientSecret: undefined } }), /introspection\.clientSecret is required/],
+    ['tls_client_auth without a certificate', (d) => ({ ...d, introspection: { ...INTROSPECTION, clientAuth: 'tls_client_auth' } }), /introspection\.tls needs cert and key/],
+    ['no keys with only opaque tokens introspected', (d) => ({ ...d, jwks: undefined, introspection: INTROSPECTION }), /jwks must be given, or jwksUri/],
     ['a JWK without kty', (d) => ({ ...d, jwks: { keys: [{ kid: 'x' }] } }), /jwks\.keys\[0\]\.kty must be a non-empty string/],
     ['a port out of range', (d) => ({ ...d, listen: { port: 70000 } }), /listen\.port must be an integer from 0 to 65535/],
     ['a port given as a string', (d) => ({ ...d, listen: { port: '8443' } }), /listen\.port must be an integer/],
@@ -215,6 +223,28 @@ describe('docs/configuration.md → verifier options', () => {
     // The file's key and certificate fields become the values an application builds with the constructors.
     expect(keys).toMatchObject({ kind: 'remote', uri: 'https://issuer.test/keys', ca: [pki.ca.cert] });
     expect(certificateSource).toMatchObject({ type: 'header', format: 'rfc9440', header: 'client-cert', trustedProxies: ['10.0.0.0/8'] });
+  });
+
+  it('maps introspection onto introspection(), its PEM files read; keys are optional for tokens "all"', () => {
+    const config = parseConfig(
+      {
+        ...base(),
+        jwks: undefined,
+        introspection: {
+          endpoint: 'https://as.test/introspect',
+          clientId: 'orders-api',
+          clientAuth: 'tls_client_auth',
+          tls: { cert: 'pki/client-a.crt', key: 'pki/client-a.key', ca: 'pki/ca.crt' },
+          tokens: 'all',
+          cacheMaxSeconds: 30,
+        },
+      },
+      dir,
+    );
+    expect(config.introspection).toMatchObject({ clientAuth: 'tls_client_auth', tokens: 'all', cacheMaxSeconds: 30, tls: { ca: pki.ca.cert } });
+    const options = verifierOptionsFromConfig(config);
+    expect(options.keys).toBeUndefined();
+    expect(options.introspection).toMatchObject({ kind: 'introspection', tokens: 'all', responseFormat: 'json' });
   });
 
   it('passes a static JWKS through and leaves defaults to the verifier', () => {

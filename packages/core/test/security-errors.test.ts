@@ -61,6 +61,8 @@ describe('SECURITY 9: the error table', () => {
     ERR_CERTIFICATE_HEADER_DUPLICATE: [400, 'invalid_request'],
     ERR_CERTIFICATE_HASH_MISMATCH: [400, 'invalid_request'],
     ERR_CERTIFICATE_INVALID: [400, 'invalid_request'],
+    ERR_TOKEN_INACTIVE: [401, 'invalid_token'],
+    ERR_INTROSPECTION_UNAVAILABLE: [503, 'temporarily_unavailable'],
     ERR_INSUFFICIENT_SCOPE: [403, 'insufficient_scope'],
     ERR_INSUFFICIENT_ROLE: [403, 'insufficient_scope'],
     ERR_VERIFICATION_FAILED: [401, 'invalid_token'],

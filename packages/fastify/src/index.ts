@@ -5,3 +5,4 @@ export { requireScopes, requireRoles } from './guards.js';
 // The errors this package throws are core's: one vocabulary, `error.code` and (for options) `error.field`.
 export { CertboundError, ConfigurationError } from '@certbound/core';
 export type { CertboundErrorCode } from '@certbound/core';
+export { protectedResourceMetadata } from './metadata.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { VerifyFailure } from '@certbound/core';
-import { failure, requestInputOf } from '@certbound/core/adapter';
+import type { ResourceMetadata, VerifyFailure } from '@certbound/core';
+import { failure, metadataResponse, requestInputOf } from '@certbound/core/adapter';
 import type { Authorizer } from './authorize.js';
 import type { GatewayMetrics, Protocol } from './metrics.js';
 import { ENVOY_PATH_PREFIX } from './protocols/envoy.js';
@@ -57,6 +57,8 @@ export interface RouterContext {
   identitySpelling(rawHeaders: readonly string[]): string | null;
   /** Options for refusals the gateway builds itself (the verifier's schemes and realm). */
   failureOptions: { schemes: readonly string[]; realm?: string };
+  /** RFC 9728 metadata served at /.well-known/oauth-protected-resource when the config has resourceMetadata. */
+  metadata?: ResourceMetadata;
 }
 
 /** Seconds a proxy may reuse an accepted decision: the configured cap, never past the token's exp (0 = not at all). */
@@ -134,6 +136,8 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
     }
     if (path === '/metrics' && readOnly) return serveMetrics(res);
     if (path === '/healthz' || path === '/metrics') return send(res, 405, { allow: 'GET, HEAD' }, JSON.stringify({ error: 'method_not_allowed' }));
+    const metadata = context.metadata === undefined ? null : metadataResponse(context.metadata, req.method ?? 'GET', path);
+    if (metadata !== null) return send(res, metadata.status, metadata.headers, metadata.body);
     return send(res, 404, {}, JSON.stringify({ error: 'not_found' }));
   }
 

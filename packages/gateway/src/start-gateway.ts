@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigurationError, createVerifier, type HeaderCertificateSource, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
+import { ConfigurationError, createVerifier, type HeaderCertificateSource, resourceMetadata, verifierOptionsFromConfig, type Verifier, type VerifierEvent, type VerifierOptions } from '@certbound/core';
 import type { GatewayConfig } from './load-gateway-config.js';
 import { createAuthorizer } from './authorize.js';
 import { identityHeaderList, resolveIdentityHeaderNames, type IdentityHeaderNames } from './identity.js';
@@ -119,6 +119,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     envoy: createEnvoyProtocol(config.gateway?.envoyHeaderPrefix ?? DEFAULT_ENVOY_HEADER_PREFIX),
     identitySpelling: identitySpellingCheck(identityHeaderList(identityHeaders)),
     failureOptions: { schemes: verifier.options.schemes, ...(realm === undefined ? {} : { realm }) },
+    ...(config.resourceMetadata === undefined ? {} : { metadata: resourceMetadata(config.resourceMetadata) }),
   });
   const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
   const tls = config.tls;

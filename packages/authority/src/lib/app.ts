@@ -9,6 +9,7 @@ import { authorizationServerMetadata, tenantEndpoints } from './metadata.js';
 import { errorBody, OAuthError } from './oauth-error.js';
 import { oauthParametersInQuery, readFormBody } from './read-form-body.js';
 import type { Registry } from './registry.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { ReplayCache } from './replay-cache.js';
 import { handleTokenRequest } from './token-endpoint.js';
 
@@ -16,6 +17,7 @@ export interface AuthorityAppDependencies {
   readonly registry: Registry;
   readonly keyRing: KeyRing;
   readonly replayCache: ReplayCache;
+  readonly opaqueTokens: OpaqueTokenStore;
   /** `https://HOST:PORT`, known once the server listens. */
   readonly baseUrl: () => string;
   readonly now: () => number;
@@ -30,10 +32,11 @@ type Route =
   | { kind: 'metadata'; tenant: string }
   | { kind: 'jwks'; tenant: string }
   | { kind: 'token'; tenant: string }
+  | { kind: 'introspect' | 'revoke'; tenant: string }
   | { kind: 'admin-rotate' };
 
 /** Map a path to a route; the tenant segment is returned as sent and checked later. */
-function route(path: string, adminEnabled: boolean): Route | null {
+function route(path: string, adminEnabled: boolean, introspectionEnabled: boolean): Route | null {
   const s = path.split('/');
   if (s[0] !== '') return null;
   if (s.length === 5 && s[2] === 'v2.0' && s[3] === '.well-known' && s[4] === 'openid-configuration') return { kind: 'metadata', tenant: s[1] as string };
@@ -42,6 +45,9 @@ function route(path: string, adminEnabled: boolean): Route | null {
   if (s.length === 5 && s[1] === '.well-known' && s[2] === 'oauth-authorization-server' && s[4] === 'v2.0') return { kind: 'metadata', tenant: s[3] as string };
   if (s.length === 5 && s[2] === 'discovery' && s[3] === 'v2.0' && s[4] === 'keys') return { kind: 'jwks', tenant: s[1] as string };
   if (s.length === 5 && s[2] === 'oauth2' && s[3] === 'v2.0' && s[4] === 'token') return { kind: 'token', tenant: s[1] as string };
+  if (introspectionEnabled && s.length === 5 && s[2] === 'oauth2' && s[3] === 'v2.0' && (s[4] === 'introspect' || s[4] === 'revoke')) {
+    return { kind: s[4], tenant: s[1] as string };
+  }
   if (adminEnabled && s.length === 3 && s[1] === 'admin' && s[2] === 'rotate-signing-key') return { kind: 'admin-rotate' };
   return null;
 }
@@ -86,8 +92,12 @@ export function createAuthorityApp(deps: AuthorityAppDependencies): Koa {
 }
 
 function allowFor(path: string, deps: AuthorityAppDependencies): string {
-  const matched = route(path, deps.adminToken !== null);
-  return matched?.kind === 'token' || matched?.kind === 'admin-rotate' ? 'POST' : 'GET, HEAD';
+  const matched = routeOf(path, deps);
+  return matched === null || matched.kind === 'metadata' || matched.kind === 'jwks' ? 'GET, HEAD' : 'POST';
+}
+
+function routeOf(path: string, deps: AuthorityAppDependencies): Route | null {
+  return route(path, deps.adminToken !== null, deps.registry.introspectionClients.size > 0);
 }
 
 function tenantOf(segment: string, registry: Registry): string {
@@ -97,7 +107,7 @@ function tenantOf(segment: string, registry: Registry): string {
 }
 
 async function dispatch(ctx: Koa.Context, deps: AuthorityAppDependencies, traceId: string): Promise<void> {
-  const matched = route(ctx.path, deps.adminToken !== null);
+  const matched = routeOf(ctx.path, deps);
   if (matched === null) throw new OAuthError('notFound');
   const isGet = ctx.method === 'GET' || ctx.method === 'HEAD';
   switch (matched.kind) {
@@ -105,7 +115,7 @@ async function dispatch(ctx: Koa.Context, deps: AuthorityAppDependencies, traceI
       if (!isGet) throw new OAuthError('methodNotAllowed');
       const tenantId = tenantOf(matched.tenant, deps.registry);
       ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = authorizationServerMetadata(deps.baseUrl(), tenantId, deps.registry.alg);
+      ctx.body = authorizationServerMetadata(deps.baseUrl(), tenantId, deps.registry.alg, deps.registry.introspectionClients.size > 0);
       return;
     }
     case 'jwks': {
@@ -124,7 +134,54 @@ async function dispatch(ctx: Koa.Context, deps: AuthorityAppDependencies, traceI
       if (ctx.method !== 'POST') throw new OAuthError('methodNotAllowed');
       await adminRotate(ctx, deps);
       return;
+    case 'introspect':
+    case 'revoke':
+      if (ctx.method !== 'POST') throw new OAuthError('methodNotAllowed');
+      await introspectOrRevoke(ctx, deps, tenantOf(matched.tenant, deps.registry), matched.kind);
+      return;
   }
+}
+
+/** @see RFC 6749 §2.3.1 — client_secret_basic: both halves form-urlencoded, then Basic. */
+function introspectionClientOf(header: string, registry: Registry): string {
+  const encoded = header.startsWith('Basic ') ? header.slice('Basic '.length).trim() : '';
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const decode = (part: string): string | null => {
+    try {
+      return decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      return null;
+    }
+  };
+  const id = colon < 0 ? null : decode(decoded.slice(0, colon));
+  const secret = colon < 0 ? null : decode(decoded.slice(colon + 1));
+  const expected = id === null ? undefined : registry.introspectionClients.get(id);
+  if (id === null || secret === null || expected === undefined || !constantTimeEqual(secret, expected)) throw new OAuthError('introspectionClientUnauthorized');
+  return id;
+}
+
+/**
+ * RFC 7662 introspection and RFC 7009 revocation of this tenant's opaque tokens, for registered resource servers.
+ * An unknown, expired, revoked or other-tenant token is `{ "active": false }` and nothing more (RFC 7662 §2.2).
+ */
+async function introspectOrRevoke(ctx: Koa.Context, deps: AuthorityAppDependencies, tenantId: string, kind: 'introspect' | 'revoke'): Promise<void> {
+  if (oauthParametersInQuery(ctx.querystring)) throw new OAuthError('parameterInQuery');
+  const caller = introspectionClientOf(ctx.get('authorization'), deps.registry);
+  const parameters = await readFormBody(ctx.req);
+  const token = parameters.get('token');
+  if (token === undefined || token === '') throw new OAuthError('missingParameter');
+  noStore(ctx);
+  const claims = deps.opaqueTokens.lookup(token, deps.now());
+  const ours = claims !== null && claims['tid'] === tenantId;
+  if (kind === 'revoke') {
+    if (ours) deps.opaqueTokens.revoke(token);
+    deps.logger.info({ event: 'token_revoked', caller, known: ours, uti: ours ? claims['uti'] : undefined }, 'revocation');
+    ctx.status = 200;
+    ctx.body = '';
+    return;
+  }
+  ctx.body = ours ? { active: true, ...claims, client_id: claims['azp'], token_type: 'Bearer' } : { active: false };
 }
 
 async function token(ctx: Koa.Context, deps: AuthorityAppDependencies, tenantId: string, traceId: string): Promise<void> {
@@ -143,6 +200,7 @@ async function token(ctx: Koa.Context, deps: AuthorityAppDependencies, tenantId:
       issuerFor: (id) => tenantEndpoints(base, id).issuer,
       tokenEndpointFor: (id) => tenantEndpoints(base, id).tokenEndpoint,
       presented,
+      opaqueTokens: deps.opaqueTokens,
       nowMs: deps.now(),
     });
     log.info(

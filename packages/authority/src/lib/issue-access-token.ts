@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { KeyRing } from './key-ring.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { Registry, RegisteredApp } from './registry.js';
 
 export interface AccessTokenRequest {
@@ -30,17 +31,27 @@ export interface IssuedAccessToken {
  * certificate or assertion credential), `appid`, `idtyp` "app", `oid`, `sub` (= `oid`), `roles`, `tid`, `uti`, `ver`
  * "2.0", plus `jti` (RFC 9068 §2.2) and `cnf` when bound.
  */
-export async function issueAccessToken(request: AccessTokenRequest, registry: Registry, keyRing: KeyRing): Promise<IssuedAccessToken> {
+export async function issueAccessToken(request: AccessTokenRequest, registry: Registry, keyRing: KeyRing, opaque?: OpaqueTokenStore): Promise<IssuedAccessToken> {
   const iat = Math.floor(request.nowMs / 1000);
   const cap = request.notAfterMs === undefined || !Number.isFinite(request.notAfterMs) ? Number.POSITIVE_INFINITY : Math.floor(request.notAfterMs / 1000);
   const exp = Math.min(iat + registry.lifetimeSeconds, cap);
   // Callers check the limits are in the future; a token with no lifetime left is a bug, never issued.
   if (exp <= iat) throw new Error('access token would expire when issued');
   const tokenId = randomBytes(16).toString('base64url');
+  if (opaque !== undefined) {
+    // The same claims, kept here instead of signed: introspection hands them out (RFC 8705 §3.2).
+    const claims = claimsOf(request, iat, exp, tokenId);
+    return { token: opaque.issue(claims, exp * 1000, request.nowMs), kid: 'opaque', expiresIn: exp - iat, tokenId };
+  }
   const key = keyRing.current();
   // Recorded before signing: a rotation racing this request keeps the key served until this token expires.
   keyRing.noteIssued(key, exp * 1000);
-  const claims: Record<string, unknown> = {
+  const token = await new SignJWT(claimsOf(request, iat, exp, tokenId)).setProtectedHeader({ alg: key.alg, typ: registry.typ, kid: key.kid }).sign(key.privateKey);
+  return { token, kid: key.kid, expiresIn: exp - iat, tokenId };
+}
+
+function claimsOf(request: AccessTokenRequest, iat: number, exp: number, tokenId: string): Record<string, unknown> {
+  return {
     aud: request.audience,
     iss: request.issuer,
     iat,
@@ -60,6 +71,4 @@ export async function issueAccessToken(request: AccessTokenRequest, registry: Re
     // @see RFC 8705 §3.1 — the confirmation claim binding the token to the client certificate.
     ...(request.thumbprint === null ? {} : { cnf: { 'x5t#S256': request.thumbprint } }),
   };
-  const token = await new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: registry.typ, kid: key.kid }).sign(key.privateKey);
-  return { token, kid: key.kid, expiresIn: exp - iat, tokenId };
 }

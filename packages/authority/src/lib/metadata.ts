@@ -4,6 +4,8 @@ export interface TenantEndpoints {
   readonly issuer: string;
   readonly tokenEndpoint: string;
   readonly jwksUri: string;
+  readonly introspectionEndpoint: string;
+  readonly revocationEndpoint: string;
 }
 
 /** Endpoints of a tenant under the authority's base URL (no trailing slash). */
@@ -12,6 +14,8 @@ export function tenantEndpoints(baseUrl: string, tenantId: string): TenantEndpoi
     issuer: `${baseUrl}/${tenantId}/v2.0`,
     tokenEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/token`,
     jwksUri: `${baseUrl}/${tenantId}/discovery/v2.0/keys`,
+    introspectionEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/introspect`,
+    revocationEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/revoke`,
   };
 }
 
@@ -20,9 +24,13 @@ export function tenantEndpoints(baseUrl: string, tenantId: string): TenantEndpoi
  * The token endpoint already requests client certificates, so the mTLS alias is the same URL.
  * @see RFC 8414 §2, RFC 8705 §3.3 (tls_client_certificate_bound_access_tokens) and §5 (mtls_endpoint_aliases)
  */
-export function authorizationServerMetadata(baseUrl: string, tenantId: string, alg: SigningAlgorithm): Record<string, unknown> {
+export function authorizationServerMetadata(baseUrl: string, tenantId: string, alg: SigningAlgorithm, introspection = false): Record<string, unknown> {
   const endpoints = tenantEndpoints(baseUrl, tenantId);
   return {
+    // @see RFC 8414 §2 — introspection_endpoint and revocation_endpoint, when resource servers may call them.
+    ...(introspection
+      ? { introspection_endpoint: endpoints.introspectionEndpoint, revocation_endpoint: endpoints.revocationEndpoint, introspection_endpoint_auth_methods_supported: ['client_secret_basic'] }
+      : {}),
     issuer: endpoints.issuer,
     token_endpoint: endpoints.tokenEndpoint,
     jwks_uri: endpoints.jwksUri,

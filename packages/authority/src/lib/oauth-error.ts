@@ -80,6 +80,7 @@ export const REFUSALS = {
   clientAssertionJti: spec('invalid_client', 401, 9900007, 'The client assertion must carry a jti (at most 256 characters).'),
   clientAssertionReplayed: spec('invalid_client', 401, 9900006, 'The client assertion was already used (jti replay).'),
   replayCacheFull: spec('temporarily_unavailable', 503, 9900019, 'Too many client assertions in flight; retry shortly.'),
+  introspectionClientUnauthorized: spec('invalid_client', 401, 9900040, 'Introspection and revocation need the credentials of a registered introspection client (client_secret_basic).'),
   adminForbidden: spec('access_denied', 403, 9900030, 'The admin endpoint only answers loopback clients.'),
   adminUnauthorized: spec('access_denied', 401, 9900031, 'Missing or wrong admin token.'),
   internal: spec('server_error', 500, 9900099, 'Internal error.'),

@@ -34,6 +34,7 @@ export interface RegisteredApp {
   readonly grants: ReadonlyMap<string, readonly string[]>;
   readonly federatedCredentials: readonly RegisteredFederatedCredential[];
   readonly boundTokens: 'on-request' | 'always';
+  readonly tokenFormat: 'jwt' | 'opaque';
 }
 
 export interface Registry {
@@ -46,6 +47,8 @@ export interface Registry {
   readonly typ: AccessTokenType;
   readonly lifetimeSeconds: number;
   readonly refreshInSeconds: number | false;
+  /** Introspection client id → secret. */
+  readonly introspectionClients: ReadonlyMap<string, string>;
 }
 
 /**
@@ -82,6 +85,7 @@ export function compileRegistry(config: AuthorityConfig, hasTrustedClientCas: bo
       grants: new Map(Object.entries(app.grants ?? {})),
       federatedCredentials: (app.federatedCredentials ?? []).map((fic) => ({ issuer: fic.issuer, subject: fic.subject, audience: fic.audience ?? TOKEN_EXCHANGE_AUDIENCE })),
       boundTokens: app.boundTokens ?? 'on-request',
+      tokenFormat: app.tokenFormat ?? 'jwt',
     });
   });
   const lifetimeSeconds = config.tokenLifetimeSeconds ?? 3600;
@@ -93,5 +97,6 @@ export function compileRegistry(config: AuthorityConfig, hasTrustedClientCas: bo
     typ: config.signing?.typ ?? 'JWT',
     lifetimeSeconds,
     refreshInSeconds: config.refreshInSeconds ?? Math.floor(lifetimeSeconds / 2),
+    introspectionClients: new Map((config.introspectionClients ?? []).map((client) => [client.clientId, client.clientSecret])),
   };
 }

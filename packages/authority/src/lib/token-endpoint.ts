@@ -3,6 +3,7 @@ import { validAt, type PresentedCertificate } from './client-certificate.js';
 import { readUnverifiedJwt } from './compact-jwt.js';
 import { JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE, MTLS_POP_TOKEN_TYPE, TOKEN_EXCHANGE_AUDIENCE } from './constants.js';
 import { issueAccessToken } from './issue-access-token.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { KeyRing } from './key-ring.js';
 import { missingParameter, OAuthError } from './oauth-error.js';
 import type { FormParameters } from './read-form-body.js';
@@ -18,6 +19,8 @@ export interface TokenEndpointContext {
   readonly tenantId: string;
   readonly registry: Registry;
   readonly keyRing: KeyRing;
+  /** Where opaque tokens live (apps with `tokenFormat: "opaque"`). */
+  readonly opaqueTokens: OpaqueTokenStore;
   readonly replayCache: ReplayCache;
   readonly issuerFor: (tenantId: string) => string;
   readonly tokenEndpointFor: (tenantId: string) => string;
@@ -191,6 +194,8 @@ export async function handleTokenRequest(parameters: FormParameters, context: To
     { app, audience: resource, roles, thumbprint, issuer: context.issuerFor(context.tenantId), nowMs: context.nowMs, notAfterMs },
     context.registry,
     context.keyRing,
+    // Leg 1 exchange tokens are assertions for Leg 2: they stay signed JWTs.
+    app.tokenFormat === 'opaque' && resource !== TOKEN_EXCHANGE_AUDIENCE ? context.opaqueTokens : undefined,
   );
   const refreshIn = refreshInFor(context.registry.refreshInSeconds, issued.expiresIn);
   return {

@@ -2,7 +2,7 @@ import type { ErrorCode, Verifier, VerifyFailure, VerifySuccess } from '../types
 import { rolesOf, scopesOf } from '../claims/identity.js';
 import { CertboundError, invalidOption } from '../errors.js';
 import { isScopeToken } from '../http/challenge.js';
-import { failure, type FailureOptions } from '../http/failure.js';
+import { challengeOptionsOf, failure } from '../http/failure.js';
 import { internalsOf, verifierOf } from '../verify/registry.js';
 
 /** What a route requires of a verified token, checked after verification. */
@@ -61,9 +61,7 @@ function createGuard(grant: Grant, names: readonly string[], options: GuardOptio
   function refusalFor(verifier: Verifier): VerifyFailure {
     let refusal = refusals.get(verifier);
     if (refusal === undefined) {
-      const failureOptions: FailureOptions = { schemes: verifier.options.schemes, scope };
-      if (verifier.options.realm !== undefined) failureOptions.realm = verifier.options.realm;
-      refusal = failure(grant.code, failureOptions);
+      refusal = failure(grant.code, { ...challengeOptionsOf(verifier.options), scope });
       Object.freeze(refusal.body);
       refusals.set(verifier, Object.freeze(refusal));
     }

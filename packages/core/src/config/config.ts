@@ -15,7 +15,10 @@ import { HEADER_SOURCE_OPTIONS, headerSource } from '../certificates/header.js';
 import { tlsSource } from '../certificates/tls.js';
 import { ConfigurationError } from '../errors.js';
 import { ALGORITHM_NAMES } from '../jose/algorithms.js';
+import { introspection, type IntrospectionOptions } from '../introspection/introspection.js';
+import { CLIENT_AUTH_METHODS, type IntrospectionClientAuth } from '../introspection/client-auth.js';
 import { checkJwksUri, remoteKeys } from '../keys/remote-keys.js';
+import { resourceMetadata, type ResourceMetadataOptions } from '../metadata/metadata.js';
 import { staticKeys } from '../keys/static-keys.js';
 
 /** The file's `certificateSource`: the TLS connection's own certificate, or `headerSource()`'s options. */
@@ -42,6 +45,22 @@ export interface CertboundTlsConfig {
   verifyClientCertificate: boolean;
   /** CA certificate(s), PEM text, for `verifyClientCertificate: true`. */
   ca?: string;
+}
+
+/** The file's `introspection`: RFC 7662 for opaque tokens (or all), PEM files already read. */
+export interface IntrospectionConfig {
+  endpoint: string;
+  clientId: string;
+  clientAuth: IntrospectionClientAuth;
+  clientSecret?: string;
+  /** PEM text of the private_key_jwt signing key. */
+  privateKey?: string;
+  /** PEM texts: the resource's certificate and key for tls_client_auth, and the AS's CA. */
+  tls?: { cert?: string; key?: string; ca?: string };
+  tokens: 'opaque' | 'all';
+  cacheMaxSeconds?: number;
+  /** Extension: `"jwt"` for RFC 9701 answers verified with `jwks`/`jwksUri`. Default `"json"`. */
+  responseFormat?: 'json' | 'jwt';
 }
 
 /** A validated docs/configuration.md file, PEM files already read. */
@@ -78,6 +97,10 @@ export interface CertboundConfig {
   maxTokenLength?: number;
   /** `realm` parameter of challenges (extension). Default: none. */
   realm?: string;
+  /** Protected resource metadata (RFC 9728), served by the servers and named in challenges. Default none. */
+  resourceMetadata?: ResourceMetadataOptions;
+  /** Token introspection (RFC 7662, RFC 8705 §3.2). Default none. */
+  introspection?: IntrospectionConfig;
   /** Scopes (`scp`/`scope`) every protected route requires; 403 `insufficient_scope` otherwise. Default []. */
   requiredScopes: string[];
   /** Entra app roles (`roles`) every protected route requires; 403 `insufficient_scope` otherwise. Default []. */
@@ -96,6 +119,7 @@ export interface ParseConfigOptions {
 const TOP_LEVEL = new Set([
   'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
   'binding', 'schemes', 'certificateSource', 'requiredScopes', 'requiredRoles', 'requiredClaims', 'maxTokenLength', 'realm',
+  'introspection', 'resourceMetadata',
 ]);
 // RFC 9110 §5.6.2 token: what an auth-scheme and a header name may be.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -255,6 +279,36 @@ function parseJwksUri(value: unknown): string {
   return checked(() => checkJwksUri(string(value, 'jwksUri'), 'jwksUri'));
 }
 
+function parseIntrospection(value: unknown, baseDir: string): IntrospectionConfig {
+  const known = ['endpoint', 'clientId', 'clientAuth', 'clientSecret', 'privateKey', 'tls', 'tokens', 'cacheMaxSeconds', 'responseFormat'];
+  const section = object(value, 'introspection', new Set(known));
+  const result: IntrospectionConfig = {
+    endpoint: checked(() => checkJwksUri(string(section['endpoint'], 'introspection.endpoint'), 'introspection.endpoint')),
+    clientId: string(section['clientId'], 'introspection.clientId'),
+    clientAuth: oneOf(section['clientAuth'], 'introspection.clientAuth', CLIENT_AUTH_METHODS),
+    tokens: section['tokens'] === undefined ? 'opaque' : oneOf(section['tokens'], 'introspection.tokens', ['opaque', 'all'] as const),
+  };
+  if (section['clientSecret'] !== undefined) result.clientSecret = string(section['clientSecret'], 'introspection.clientSecret');
+  if (section['privateKey'] !== undefined) result.privateKey = pem(section['privateKey'], 'introspection.privateKey', baseDir, 'key');
+  if (section['tls'] !== undefined) {
+    const tls = object(section['tls'], 'introspection.tls', new Set(['cert', 'key', 'ca']));
+    result.tls = {};
+    if (tls['cert'] !== undefined) result.tls.cert = pem(tls['cert'], 'introspection.tls.cert', baseDir, 'certificate');
+    if (tls['key'] !== undefined) result.tls.key = pem(tls['key'], 'introspection.tls.key', baseDir, 'key');
+    if (tls['ca'] !== undefined) result.tls.ca = pem(tls['ca'], 'introspection.tls.ca', baseDir, 'certificate');
+  }
+  if (section['cacheMaxSeconds'] !== undefined) result.cacheMaxSeconds = integer(section['cacheMaxSeconds'], 'introspection.cacheMaxSeconds', 0, 86_400);
+  if (section['responseFormat'] !== undefined) result.responseFormat = oneOf(section['responseFormat'], 'introspection.responseFormat', ['json', 'jwt'] as const);
+  // The constructor checks what depends on the method (secret, key, certificate): the same rules as in code.
+  checked(() => introspection(introspectionOptionsOf(result)));
+  return result;
+}
+
+function introspectionOptionsOf(config: IntrospectionConfig): IntrospectionOptions {
+  const { tls, ...rest } = config;
+  return tls === undefined ? { ...rest } : { ...rest, tls: { ...tls } };
+}
+
 function parseCertificateSource(value: unknown): CertificateSourceConfig {
   if (!isObject(value)) fail('certificateSource', 'an object', value);
   const type = oneOf(value['type'], 'certificateSource.type', ['tls', 'header'] as const);
@@ -283,7 +337,11 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
   if (!has('issuer')) fail('issuer', 'set (a string or a list of strings)', undefined);
   if (!has('audience')) fail('audience', 'set (a string or a list of strings)', undefined);
   if (!has('algorithms')) fail('algorithms', 'set (the allow-list of JWS algorithms)', undefined);
-  if (has('jwks') === has('jwksUri')) fail('jwks', 'given, or jwksUri, but not both', has('jwks') ? document['jwks'] : undefined);
+  const introspected = has('introspection') ? parseIntrospection(document['introspection'], baseDir) : undefined;
+  // With every token introspected (and JSON answers), no key is needed: then jwks/jwksUri are optional.
+  const keysOptional = introspected?.tokens === 'all' && introspected.responseFormat !== 'jwt';
+  if (has('jwks') && has('jwksUri')) fail('jwks', 'given, or jwksUri, but not both', document['jwks']);
+  if (!has('jwks') && !has('jwksUri') && !keysOptional) fail('jwks', 'given, or jwksUri (optional only with introspection.tokens "all")', undefined);
 
   const config: CertboundConfig = {
     listen: parseListen(document['listen']),
@@ -293,6 +351,13 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
     requiredScopes: has('requiredScopes') ? stringList(document['requiredScopes'], 'requiredScopes', { nonEmpty: false }) : [],
     requiredRoles: has('requiredRoles') ? stringList(document['requiredRoles'], 'requiredRoles', { nonEmpty: false }) : [],
   };
+  if (introspected !== undefined) config.introspection = introspected;
+  if (has('resourceMetadata')) {
+    // resourceMetadata() checks every member, naming it; the file keeps the options, servers build the document.
+    const metadata = document['resourceMetadata'] as ResourceMetadataOptions;
+    checked(() => resourceMetadata(metadata));
+    config.resourceMetadata = metadata;
+  }
   if (has('tls')) config.tls = parseTls(document['tls'], baseDir);
   if (has('jwks')) config.jwks = parseJwks(document['jwks'], baseDir);
   if (has('jwksUri')) config.jwksUri = parseJwksUri(document['jwksUri']);
@@ -359,16 +424,16 @@ export async function loadConfig(path: string, options: ParseConfigOptions = {})
  * same constructors an application calls: `staticKeys`/`remoteKeys` and `tlsSource`/`headerSource`.
  */
 export function verifierOptionsFromConfig(config: CertboundConfig): VerifierOptions {
-  const keys = config.jwks !== undefined
-    ? staticKeys(config.jwks)
-    : remoteKeys({ uri: config.jwksUri ?? '', ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
   const { certificateSource } = config;
   const options: VerifierOptions = {
     issuer: config.issuer,
     audience: config.audience,
     algorithms: [...config.algorithms],
-    keys,
   };
+  if (config.jwks !== undefined) options.keys = staticKeys(config.jwks);
+  else if (config.jwksUri !== undefined) options.keys = remoteKeys({ uri: config.jwksUri, ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
+  if (config.resourceMetadata !== undefined) options.resourceMetadata = resourceMetadata(config.resourceMetadata).url;
+  if (config.introspection !== undefined) options.introspection = introspection(introspectionOptionsOf(config.introspection));
   if (certificateSource !== undefined) {
     const { type: _type, ...header } = certificateSource;
     options.certificateSource = certificateSource.type === 'header' ? headerSource(header as HeaderSourceOptions) : tlsSource();

@@ -27,6 +27,8 @@ export interface ChallengeParameters {
   error?: string | undefined;
   description?: string | undefined;
   scope?: string | undefined;
+  /** RFC 9728 §5.1: the URL of the resource's metadata. */
+  resourceMetadata?: string | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export function buildChallenge(schemes: readonly string[], parameters: Challenge
   if (parameters.error !== undefined) parts.push(`error="${parameters.error}"`);
   if (parameters.description !== undefined && parameters.error !== undefined) parts.push(`error_description="${parameters.description}"`);
   if (parameters.scope !== undefined) parts.push(`scope="${parameters.scope}"`);
+  if (parameters.resourceMetadata !== undefined) parts.push(`resource_metadata="${parameters.resourceMetadata}"`);
   const suffix = parts.length === 0 ? '' : ` ${parts.join(', ')}`;
   return schemes.map((scheme) => `${scheme}${suffix}`).join(', ');
 }

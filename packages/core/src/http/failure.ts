@@ -19,7 +19,8 @@ const invalidToken = (description: string): ErrorTableRow => ({ status: 401, err
  * The one table mapping every failure to status + RFC 6750 error.
  * @see RFC 6750 §3.1 — invalid_request (400), invalid_token (401), insufficient_scope (403); no error code at all
  *   when the request lacks credentials or uses an unsupported scheme.
- * @see docs/protocol.md §3; docs/security.md rule 9 — JWKS unavailable with an unknown key is 503, never 200.
+ * @see docs/protocol.md §3; docs/security.md rule 9 — JWKS unavailable with an unknown key is 503, never 200; so is
+ *   an introspection endpoint that does not answer (RFC 8705 §3.2).
  */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = deepFreeze({
   ERR_NO_CREDENTIALS: { status: 401, error: undefined, description: 'Authentication required' },
@@ -54,6 +55,8 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorTableRow>> = deepFreez
   ERR_CERTIFICATE_HEADER_DUPLICATE: invalidRequest('The forwarded client certificate was sent more than once'),
   ERR_CERTIFICATE_HASH_MISMATCH: invalidRequest('The forwarded client certificate does not match its forwarded hash'),
   ERR_CERTIFICATE_INVALID: invalidRequest('The client certificate is malformed'),
+  ERR_TOKEN_INACTIVE: invalidToken('The access token is not active'),
+  ERR_INTROSPECTION_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable', description: 'The token introspection service is temporarily unavailable' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope', description: 'The access token lacks a required scope' },
   ERR_INSUFFICIENT_ROLE: { status: 403, error: 'insufficient_scope', description: 'The access token lacks a required role' },
   ERR_VERIFICATION_FAILED: invalidToken('The access token could not be verified'),
@@ -75,6 +78,16 @@ export interface FailureOptions {
   realm?: string;
   /** Space-separated scopes (or roles) for `insufficient_scope`: the challenge's `scope` parameter. */
   scope?: string;
+  /** The resource's metadata URL (RFC 9728 §5.1): the challenge's `resource_metadata` parameter. Default none. */
+  resourceMetadata?: string;
+}
+
+/** The challenge spelling a verifier's options ask for: schemes, realm and resource metadata URL. */
+export function challengeOptionsOf(options: { schemes: readonly string[]; realm?: string | undefined; resourceMetadata?: string | undefined }): FailureOptions {
+  const result: FailureOptions = { schemes: options.schemes };
+  if (options.realm !== undefined) result.realm = options.realm;
+  if (options.resourceMetadata !== undefined) result.resourceMetadata = options.resourceMetadata;
+  return result;
 }
 
 function assertSchemes(schemes: readonly string[]): void {
@@ -105,7 +118,11 @@ export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFa
     invalidOption('realm', 'must be a string without quotes, backslashes or control characters');
   }
   if (options.scope !== undefined) assertScope(options.scope);
-  const challenge = buildChallenge(schemes, { realm: options.realm, error: row.error, description: row.description, scope: options.scope });
+  if (options.resourceMetadata !== undefined && (typeof options.resourceMetadata !== 'string' || !isDescriptionText(options.resourceMetadata))) {
+    invalidOption('resourceMetadata', 'must be a URL without quotes, backslashes or control characters');
+  }
+  const { realm, scope, resourceMetadata } = options;
+  const challenge = buildChallenge(schemes, { realm, error: row.error, description: row.description, scope, resourceMetadata });
   const result: VerifyFailure = {
     ok: false,
     status: row.status,

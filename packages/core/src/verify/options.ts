@@ -5,6 +5,7 @@ import { assertIssuerTemplate } from '../claims/issuer.js';
 import { invalidOption } from '../errors.js';
 import { isDescriptionText, isHttpToken } from '../http/challenge.js';
 import { ALGORITHM_NAMES, isJwsAlgorithm } from '../jose/algorithms.js';
+import type { IntrospectionSource } from '../introspection/introspection.js';
 import type { KeySource } from '../keys/key-store.js';
 
 /** Defaults of every option, as documented in types.ts and the README. */
@@ -35,6 +36,8 @@ const KNOWN = new Set<string>([
   'cache',
   'realm',
   'onEvent',
+  'introspection',
+  'resourceMetadata',
 ]);
 const LIMITS = Object.freeze({ maxTokenLength: 1_048_576, cacheEntries: 10_000_000, cacheBytes: 2 ** 40, leeway: 3600 });
 
@@ -58,7 +61,22 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
   return value;
 }
 
-function resolveKeys(value: unknown): KeySource {
+/** The key set of a verifier that introspects every token: it verifies no JWT locally. */
+const NO_KEYS: KeySource = Object.freeze({
+  kind: 'static' as const,
+  open: () => ({ resolve: () => 'ERR_KEY_NOT_FOUND' as const, isCurrent: () => false, close: () => undefined }),
+});
+
+function resolveIntrospection(value: unknown): IntrospectionSource | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || value['kind'] !== 'introspection' || typeof value['open'] !== 'function') {
+    invalidOption('introspection', 'must be an introspection source from introspection({ endpoint, … })');
+  }
+  return value as unknown as IntrospectionSource;
+}
+
+function resolveKeys(value: unknown, introspection: IntrospectionSource | undefined): KeySource {
+  if (value === undefined && introspection?.tokens === 'all' && introspection.responseFormat === 'json') return NO_KEYS;
   if (value === undefined) invalidOption('keys', 'is required: remoteKeys({ uri }) or staticKeys(jwks)');
   if (!isRecord(value) || typeof value['open'] !== 'function') invalidOption('keys', 'must be a key source from remoteKeys({ uri }) or staticKeys(jwks)');
   return value as unknown as KeySource;
@@ -101,7 +119,8 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
   if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every(isJwsAlgorithm)) {
     invalidOption('algorithms', `must be a non-empty array of JWS algorithms (${ALGORITHM_NAMES.join(', ')}); none and HMAC are never accepted`);
   }
-  const keys = resolveKeys(options.keys);
+  const introspection = resolveIntrospection(options.introspection);
+  const keys = resolveKeys(options.keys, introspection);
 
   const tokenTypes =
     options.tokenTypes === undefined ? [...DEFAULTS.tokenTypes] : nonEmptyStrings(options.tokenTypes, 'tokenTypes', 'a non-empty array of non-empty strings', false);
@@ -131,6 +150,12 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
     invalidOption('realm', 'must be a string without quotes, backslashes or control characters');
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') invalidOption('onEvent', 'must be a function');
+  if (options.resourceMetadata !== undefined) {
+    // Quoted in every challenge: an https URL free of quotes, backslashes and controls (RFC 9728 §5.1).
+    if (typeof options.resourceMetadata !== 'string' || !options.resourceMetadata.startsWith('https://') || !isDescriptionText(options.resourceMetadata)) {
+      invalidOption('resourceMetadata', 'must be an https URL without quotes, backslashes or control characters');
+    }
+  }
 
   const resolved: ResolvedVerifierOptions = {
     issuer: Object.freeze(issuer) as string[],
@@ -149,5 +174,7 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
   };
   if (options.realm !== undefined) resolved.realm = options.realm;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
+  if (introspection !== undefined) resolved.introspection = introspection;
+  if (options.resourceMetadata !== undefined) resolved.resourceMetadata = options.resourceMetadata;
   return Object.freeze(resolved);
 }

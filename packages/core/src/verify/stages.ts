@@ -87,7 +87,7 @@ export function claimsStage(structured: StructuredToken, key: VerificationKey, r
  * @see RFC 7519 §4.1.4–4.1.6; RFC 8705 §3; docs/security.md rules 4, 5 and 10
  */
 export function bindingStage(
-  verified: VerifiedToken,
+  verified: Pick<VerifiedToken, 'times' | 'binding'>,
   thumbprint: string | null,
   nowSeconds: number,
   leeway: number,

@@ -15,8 +15,9 @@ import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
 import { checkTimes } from '../claims/validate.js';
 import { createExtractor, isToken68 } from '../http/authorization.js';
-import { failure } from '../http/failure.js';
-import { createHeaderChecker, normalizeTyp } from '../jose/jws.js';
+import { challengeOptionsOf, failure } from '../http/failure.js';
+import type { IntrospectedToken } from '../introspection/introspection.js';
+import { createHeaderChecker, normalizeTyp, splitCompact } from '../jose/jws.js';
 import type { KeyFailure, KeyStore, VerificationKey } from '../keys/key-store.js';
 import { buildEvent, peerAddressOf, type EventFacts } from './events.js';
 import { DEFAULTS, resolveOptions } from './options.js';
@@ -77,6 +78,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     audiences: new Set(([] as string[]).concat(resolved.audience)),
     requiredClaims: resolved.requiredClaims,
   };
+  // @see RFC 8705 §3.2 — opaque tokens (or all, by option) are decided on the AS's introspection answer.
+  const introspector = resolved.introspection?.open({ clock, rules: claimRules, keyStore, algorithms: allowed }) ?? null;
+  const introspectAll = resolved.introspection?.tokens === 'all';
   const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries, resolved.cache.maxBytes ?? DEFAULTS.cacheMaxBytes);
   const readCertificate = createCertificateReader();
   const schemeByLowerCase = new Map(schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
@@ -86,7 +90,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function failureFor(code: ErrorCode): VerifyFailure {
     let result = failures.get(code);
     if (result === undefined) {
-      result = failure(code, resolved.realm === undefined ? { schemes } : { schemes, realm: resolved.realm });
+      result = failure(code, challengeOptionsOf(resolved));
       Object.freeze(result.body);
       failures.set(code, Object.freeze(result));
     }
@@ -110,7 +114,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return failureFor(code);
   }
 
-  function accept(verified: VerifiedToken, attempt: Attempt, reported: ErrorCode | undefined): VerifySuccess {
+  function accept(verified: IntrospectedToken, attempt: Attempt, reported: ErrorCode | undefined): VerifySuccess {
     if (onEvent !== undefined) {
       emit(reported === undefined ? 'accepted' : 'report-only', reported, { ...attempt, subject: verified.subject, clientId: verified.clientId });
     }
@@ -143,6 +147,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   /** cache: a hit is honoured only while its key is current, and is decided again (time, binding) every time. */
   function viaCache(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    if (introspector !== null && (introspectAll || splitCompact(attempt.token) === 'ERR_JWT_MALFORMED')) return introspectThenBinding(attempt, fromHeader);
     const nowMs = clock();
     const hit = cache === null ? undefined : cache.get(attempt.token);
     if (hit === undefined) return structureThenKey(attempt, nowMs, fromHeader);
@@ -190,8 +195,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return timesThenBinding(verified, attempt, nowMs);
   }
 
-  /** time claims and binding: the per-request part, the same for cache hits and fresh verifications. */
-  function timesThenBinding(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
+  /** introspection instead of structure to claims: the answer (cached by the introspector) meets the same last stage. */
+  function introspectThenBinding(attempt: Attempt, fromHeader: boolean): VerifyResult | Promise<VerifyResult> {
+    // @see RFC 6750 §2.1 — the credentials must be token68 whatever the token format.
+    if (fromHeader && !isToken68(attempt.token)) return reject('ERR_AUTHORIZATION_MALFORMED', attempt);
+    const decide = (outcome: IntrospectedToken | ErrorCode): VerifyResult =>
+      typeof outcome === 'string' ? reject(outcome, attempt) : timesThenBinding(outcome, attempt, clock());
+    const outcome = introspector!.introspect(attempt.token);
+    return outcome instanceof Promise ? outcome.then(decide) : decide(outcome);
+  }
+
+  /** time claims and binding: the per-request part, the same for cache hits, fresh verifications and introspection. */
+  function timesThenBinding(verified: IntrospectedToken, attempt: Attempt, nowMs: number): VerifyResult {
     const outcome = bindingStage(verified, attempt.thumbprint, Math.floor(nowMs / 1000), leeway, policy);
     if (outcome === null) return accept(verified, attempt, undefined);
     if (typeof outcome === 'string') {
@@ -237,6 +252,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     close(): Promise<void> {
       keyStore.close();
+      introspector?.close();
       cache?.clear();
       return Promise.resolve();
     },
