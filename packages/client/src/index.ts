@@ -35,4 +35,4 @@ export type {
   PfxCertificateCredential,
   ResultTokenType,
 } from './types.js';
-export { readResourceMetadata, resourceMetadataUrlOf, type ProtectedResourceInfo, type ReadResourceMetadataOptions } from './resource-metadata.js';
+export { createClientForResource, readResourceMetadata, resourceMetadataUrlOf, type ClientForResourceOptions, type ProtectedResourceInfo, type ReadResourceMetadataOptions } from './resource-metadata.js';

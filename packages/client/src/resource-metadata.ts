@@ -4,7 +4,9 @@
  * (`authority` for `authorityType: 'rfc8705'`, whose RFC 8414 discovery and token request follow).
  */
 import { get } from 'node:https';
+import { createConfidentialClient } from './create-confidential-client.js';
 import { CertboundClientError } from './errors.js';
+import type { ConfidentialClient, ConfidentialClientOptions } from './types.js';
 
 /** A protected resource's metadata, checked. */
 export interface ProtectedResourceInfo {
@@ -129,4 +131,41 @@ export async function readResourceMetadata(resource: string, options: ReadResour
     certificateBoundTokens: document['tls_client_certificate_bound_access_tokens'] === true,
     document: Object.freeze(document),
   });
+}
+
+/** Options of {@link createClientForResource}: the confidential client's, less what the resource decides. */
+export type ClientForResourceOptions = Omit<ConfidentialClientOptions, 'authority' | 'authorityType'> & {
+  /** How to talk to the chosen authorization server (both use its RFC 8414 metadata). Default `'rfc8705'`. */
+  authorityType?: 'rfc8705' | 'generic';
+  /** How to read the resource's metadata. Default: the §3.1 URL, trusting `ca` when given. */
+  metadata?: ReadResourceMetadataOptions;
+  /** Pick one of the resource's authorization servers (already checked to be https). Default: the first. */
+  selectAuthorizationServer?: (servers: readonly string[]) => string;
+};
+
+/**
+ * Start from a resource URL and end with a client for it (RFC 9728 §7): read and check the resource's metadata,
+ * choose one of its authorization servers, and create a confidential client whose first acquisition discovers that
+ * server (RFC 8414) and requests tokens from it over mTLS.
+ * @throws {@link CertboundClientError} `ERR_CLIENT_METADATA_INVALID` when the metadata cannot be used, or when the
+ * chosen server is not one the resource lists.
+ * @example
+ * ```ts
+ * const { client, resource } = await createClientForResource('https://orders.example/v1', {
+ *   clientId: 'orders-client',
+ *   credential: { certificate: '/etc/app/app.crt', privateKey: '/etc/app/app.key' },
+ * });
+ * const token = await client.acquireTokenForClient({ scopes: ['orders.read'], mtlsProofOfPossession: resource.certificateBoundTokens });
+ * ```
+ */
+export async function createClientForResource(resource: string, options: ClientForResourceOptions): Promise<{ client: ConfidentialClient; resource: ProtectedResourceInfo }> {
+  const { metadata, selectAuthorizationServer, authorityType, ...clientOptions } = options;
+  const ca = clientOptions.ca;
+  const readOptions: ReadResourceMetadataOptions = { ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }), ...metadata };
+  const info = await readResourceMetadata(resource, readOptions);
+  const chosen = selectAuthorizationServer ? selectAuthorizationServer(info.authorizationServers) : info.authorizationServers[0];
+  // A selector may only choose among the servers the resource itself named (RFC 9728 §7.6: no mix-up).
+  if (chosen === undefined || !info.authorizationServers.includes(chosen)) throw invalid('the chosen authorization server is not one the resource lists');
+  const client = createConfidentialClient({ ...clientOptions, authority: chosen, authorityType: authorityType ?? 'rfc8705' });
+  return { client, resource: info };
 }

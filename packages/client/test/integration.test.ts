@@ -1,9 +1,11 @@
 // Against the local authorization server (@certbound/authority) over real mTLS: no recording server, no mocks.
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { startAuthority, type RunningAuthority } from '@certbound/authority';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfidentialClient, TokenEndpointError, type CertificateCredential, type ConfidentialClientOptions } from '../src/index.js';
+import { createClientForResource, createConfidentialClient, TokenEndpointError, type CertificateCredential, type ConfidentialClientOptions } from '../src/index.js';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
 
 const TENANT = '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -203,5 +205,47 @@ describe('against the local authorization server over real mTLS', () => {
     expect(result.tokenEndpoint).toBe(authority.tokenEndpoint(TENANT));
     expect(result.createAuthorizationHeader()).toBe(`Bearer ${result.accessToken}`);
     expect(decodeJwt(result.accessToken)['cnf']).toEqual({ 'x5t#S256': pki.clients['client-a']!.thumbprint });
+  });
+});
+
+describe('RFC 9728: starting from a resource URL', () => {
+  let resourceServer: Server;
+  let origin: string;
+  let served: Record<string, unknown>;
+
+  beforeAll(async () => {
+    resourceServer = createHttpsServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+      // §3.1: the well-known suffix sits between the host and the resource's path.
+      if (req.url !== '/.well-known/oauth-protected-resource/orders') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served));
+    });
+    await new Promise<void>((resolve) => resourceServer.listen(0, '127.0.0.1', resolve));
+    origin = `https://127.0.0.1:${(resourceServer.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => resourceServer.close(resolve));
+  });
+
+  it('reads the metadata, discovers the authorization server it names, and acquires a token bound to the certificate', async () => {
+    served = { resource: `${origin}/orders`, authorization_servers: [authority.issuer(TENANT)], tls_client_certificate_bound_access_tokens: true };
+    const { client, resource } = await createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert });
+    clients.push(client);
+    expect(resource.certificateBoundTokens).toBe(true);
+    const result = await client.acquireTokenForClient({ scopes: [`${ORDERS}/.default`], mtlsProofOfPossession: resource.certificateBoundTokens });
+    expect(result.tokenEndpoint).toBe(authority.tokenEndpoint(TENANT));
+    expect(decodeJwt(result.accessToken)['cnf']).toEqual({ 'x5t#S256': pki.clients['client-a']!.thumbprint });
+  });
+
+  it('refuses a document for another resource, and a chosen server the resource does not list (RFC 9728 §3.3, §7.6)', async () => {
+    served = { resource: 'https://elsewhere.example/orders', authorization_servers: [authority.issuer(TENANT)] };
+    await expect(createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
+    served = { resource: `${origin}/orders`, authorization_servers: [authority.issuer(TENANT)] };
+    await expect(
+      createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert, selectAuthorizationServer: () => 'https://attacker.example/tenant/v2.0' }),
+    ).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
   });
 });
