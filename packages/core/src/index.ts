@@ -17,4 +17,4 @@ export type { ErrorTableRow } from './http/failure.js';
 export { CertboundError, ConfigurationError } from './errors.js';
 export type { CertboundErrorCode } from './errors.js';
 export { loadConfig, parseConfig, verifierOptionsFromConfig } from './config/config.js';
-export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, CertificateSourceConfig, ParseConfigOptions } from './config/config.js';
+export type { CertboundConfig, CertboundListenConfig, CertboundTlsConfig, CertificateSourceConfig, JwksFileOptions, ParseConfigOptions } from './config/config.js';

@@ -15,7 +15,7 @@ import { HEADER_SOURCE_OPTIONS, headerSource } from '../certificates/header.js';
 import { tlsSource } from '../certificates/tls.js';
 import { ConfigurationError } from '../errors.js';
 import { ALGORITHM_NAMES } from '../jose/algorithms.js';
-import { checkJwksUri, remoteKeys } from '../keys/remote-keys.js';
+import { checkJwksUri, remoteKeys, type RemoteKeysOptions } from '../keys/remote-keys.js';
 import { staticKeys } from '../keys/static-keys.js';
 
 /** The file's `certificateSource`: the TLS connection's own certificate, or `headerSource()`'s options. */
@@ -60,6 +60,8 @@ export interface CertboundConfig {
   jwksUri?: string;
   /** PEM text of the CA(s) trusted when fetching `jwksUri`. */
   jwksCa?: string;
+  /** How `jwksUri` is fetched (the `remoteKeys` options of the same names). Default: remoteKeys' defaults. */
+  jwksOptions?: JwksFileOptions;
   /** The JWS algorithm allow-list. Required. */
   algorithms: JwsAlgorithm[];
   /** Allowed JOSE `typ` values. Default: the verifier's (["at+jwt", "application/at+jwt"]). */
@@ -84,6 +86,11 @@ export interface CertboundConfig {
   requiredRoles: string[];
 }
 
+/** The `jwksOptions` object of a config file: the remoteKeys settings besides `uri` and `ca`. */
+export type JwksFileOptions = Partial<Pick<RemoteKeysOptions, 'timeoutMs' | 'cooldownMs' | 'cacheMaxAgeMs' | 'maxResponseBytes' | 'unknownKidWaitMs'>>;
+
+const JWKS_OPTIONS = ['timeoutMs', 'cooldownMs', 'cacheMaxAgeMs', 'maxResponseBytes', 'unknownKidWaitMs'] as const;
+
 /** Options of {@link parseConfig} and {@link loadConfig}. */
 export interface ParseConfigOptions {
   /**
@@ -94,7 +101,7 @@ export interface ParseConfigOptions {
 }
 
 const TOP_LEVEL = new Set([
-  'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
+  'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'jwksOptions', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
   'binding', 'schemes', 'certificateSource', 'requiredScopes', 'requiredRoles', 'requiredClaims', 'maxTokenLength', 'realm',
 ]);
 // RFC 9110 §5.6.2 token: what an auth-scheme and a header name may be.
@@ -255,6 +262,19 @@ function parseJwksUri(value: unknown): string {
   return checked(() => checkJwksUri(string(value, 'jwksUri'), 'jwksUri'));
 }
 
+/** `jwksOptions`: checked by remoteKeys itself (ranges, the wait bound under the timeout), named as file fields. */
+function parseJwksOptions(value: unknown, uri: string): JwksFileOptions {
+  const options = object(value, 'jwksOptions', new Set(JWKS_OPTIONS)) as JwksFileOptions;
+  try {
+    remoteKeys({ uri, ...options });
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    const field = error.field.replace(/^remoteKeys\./, 'jwksOptions.');
+    throw new ConfigurationError(field, `${PREFIX}${error.message.replace(/^remoteKeys\./, 'jwksOptions.')}`, { cause: error });
+  }
+  return { ...options };
+}
+
 function parseCertificateSource(value: unknown): CertificateSourceConfig {
   if (!isObject(value)) fail('certificateSource', 'an object', value);
   const type = oneOf(value['type'], 'certificateSource.type', ['tls', 'header'] as const);
@@ -299,6 +319,10 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
   if (has('jwksCa')) {
     if (!has('jwksUri')) fail('jwksCa', 'used only with jwksUri', document['jwksCa']);
     config.jwksCa = pem(document['jwksCa'], 'jwksCa', baseDir, 'certificate');
+  }
+  if (has('jwksOptions')) {
+    if (config.jwksUri === undefined) fail('jwksOptions', 'used only with jwksUri', document['jwksOptions']);
+    config.jwksOptions = parseJwksOptions(document['jwksOptions'], config.jwksUri);
   }
   if (has('tokenTypes')) config.tokenTypes = stringList(document['tokenTypes'], 'tokenTypes', { nonEmpty: true });
   if (has('clockToleranceSeconds')) {
@@ -361,7 +385,7 @@ export async function loadConfig(path: string, options: ParseConfigOptions = {})
 export function verifierOptionsFromConfig(config: CertboundConfig): VerifierOptions {
   const keys = config.jwks !== undefined
     ? staticKeys(config.jwks)
-    : remoteKeys({ uri: config.jwksUri ?? '', ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
+    : remoteKeys({ uri: config.jwksUri ?? '', ...config.jwksOptions, ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
   const { certificateSource } = config;
   const options: VerifierOptions = {
     issuer: config.issuer,
