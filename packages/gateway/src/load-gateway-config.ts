@@ -11,12 +11,14 @@ export interface GatewaySettings {
    * answer then carries `X-Accel-Expires`). 0–3600; default 0: no decision is cached.
    */
   authCacheSeconds?: number;
+  /** How long SIGTERM answers /readyz 503 before the listener closes, in ms (0–60000). Default 2000. */
+  drainMs?: number;
 }
 
 /** A docs/configuration.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
-const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds']);
+const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds', 'drainMs']);
 
 /** Validate the `"gateway"` member; a ConfigurationError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
@@ -41,6 +43,13 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
       throw new TypeError('certbound config: gateway.authCacheSeconds must be an integer from 0 to 3600');
     }
     settings.authCacheSeconds = cacheSeconds;
+  }
+  const drainMs = (value as Record<string, unknown>)['drainMs'];
+  if (drainMs !== undefined) {
+    if (typeof drainMs !== 'number' || !Number.isSafeInteger(drainMs) || drainMs < 0 || drainMs > 60_000) {
+      throw new ConfigurationError('gateway.drainMs', 'certbound config: gateway.drainMs must be an integer from 0 to 60000');
+    }
+    settings.drainMs = drainMs;
   }
   return settings;
 }
