@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { join } from 'node:path';
 import { runLoad, assertHealthy } from '../lib/load.js';
 import { expectStatus } from '../lib/probe.js';
 import type { Scenario } from './context.js';
-import { benchVerifier, clientCert } from './shared.js';
+import { benchVerifier, clientCert, writeExampleConfig } from './shared.js';
 
 const WHOAMI_PATH = '/whoami';
 /** The JWKS fetch timeout of the measured server: every hang round must end before it. */
@@ -56,21 +54,13 @@ export const jwksHangingScenario: Scenario = {
     const verifier = benchVerifier(fixtures, ['RS256']);
     const jwks = await startJwks(fixtures.pki.server.cert, fixtures.pki.server.key, verifier.jwks);
     try {
-      const configFile = join(fixtures.dir, 'jwks-hanging.json');
-      await writeFile(
-        configFile,
-        JSON.stringify({
-          listen: { host: '127.0.0.1', port: 0 },
-          tls: { cert: fixtures.files.serverCert, key: fixtures.files.serverKey },
-          issuer: fixtures.issuer,
-          audience: fixtures.audience,
-          jwksUri: jwks.url,
-          jwksCa: fixtures.files.caCert,
-          // A short cooldown so every round can start a new refetch; the timeout outlasts every hang round.
-          jwksOptions: { timeoutMs: FETCH_TIMEOUT_MS, cooldownMs: 100, unknownKidWaitMs: 1000 },
-          algorithms: verifier.algorithms,
-        }),
-      );
+      const configFile = await writeExampleConfig(fixtures, 'jwks-hanging.json', {
+        jwksUri: jwks.url,
+        jwksCa: fixtures.files.caCert,
+        // A short cooldown so every round can start a new refetch; the timeout outlasts every hang round.
+        jwksOptions: { timeoutMs: FETCH_TIMEOUT_MS, cooldownMs: 100, unknownKidWaitMs: 1000 },
+        algorithms: verifier.algorithms,
+      });
       const api = await recorder.server('example-api', { kind: 'example', framework: 'koa', configFile });
       const cert = clientCert(fixtures);
       const token = fixtures.warmToken.RS256;
