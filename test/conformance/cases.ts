@@ -30,7 +30,7 @@ export type CaseClass =
  * - `identity`: the protected path answers 200 with the example APIs' whoami JSON;
  * - `method-routing`: other methods than GET on the protected path are authenticated, then answered 405;
  * - `jwks-control`: the target fetches its keys from the fixture's JWKS server (outages can be simulated);
- * - `node-http-limits`: requests reach a Node HTTP server directly (its 16 KiB header limit applies).
+ * - `node-http-limits`: requests reach a Node HTTP server directly (its 64 KiB header limit applies, as the gateway's).
  */
 export type Capability = 'identity' | 'method-routing' | 'jwks-control' | 'node-http-limits';
 
@@ -1008,9 +1008,19 @@ const framing: ConformanceCase[] = [
     rule: 'SECURITY 8, resource exhaustion',
     class: 'HTTP framing',
     needs: ['node-http-limits'],
-    // Just past Node's 16 KiB limit, in one write: the server has read it all when it answers, so no reset races it.
-    request: () => ({ headers: [['Authorization', `Bearer ${'A'.repeat(17_000)}`]] }),
+    // Just past the servers' 64 KiB limit, in one write: the server has read it all when it answers, so no reset races it.
+    request: () => ({ headers: [['Authorization', `Bearer ${'A'.repeat(66_000)}`]] }),
     expect: { status: 431, challenge: null },
+  },
+  {
+    id: 'http-token-beyond-node-default',
+    title: 'a 20,000-character token (past Node\'s default 16 KiB header limit, inside the servers\' 64 KiB) gets the verifier\'s 400',
+    rule: 'SECURITY 8 (token length capped)',
+    class: 'HTTP framing',
+    needs: ['node-http-limits'],
+    // The servers raise Node's header limit above the verifier's caps, so the verifier's own answer is reachable.
+    request: () => ({ headers: [['Authorization', `Bearer ${'A'.repeat(20_000)}`]] }),
+    expect: invalidRequest,
   },
 ];
 

@@ -123,8 +123,10 @@ for (const { name, startServer } of EXAMPLES) {
         expect(accepted.status).toBe(200);
         const refused = await rawHttpsRequest(server.url, fixture.tls('client-b'), { path: '/whoami', headers: [['Authorization', `Bearer ${token}`]] });
         expect(refused.status).toBe(401);
-        expect(events.map((event) => event.type)).toEqual(['accepted', 'rejected']);
-        expect(events[1]).toMatchObject({ code: 'ERR_BINDING_MISMATCH', thumbprint: fixture.thumbprint('client-b') });
+        const decisions = events.filter((event) => event.type !== 'jwks-refresh');
+        expect(decisions.map((event) => event.type)).toEqual(['accepted', 'rejected']);
+        expect(events.filter((event) => event.type === 'jwks-refresh')).toEqual([expect.objectContaining({ ok: true, keyCount: 2 })]);
+        expect(decisions[1]).toMatchObject({ code: 'ERR_BINDING_MISMATCH', thumbprint: fixture.thumbprint('client-b') });
       } finally {
         await server.close();
       }

@@ -15,6 +15,8 @@ export interface JwksServer {
   setKeys(keys: Jwk[]): void;
   /** While true, every request gets a 503. */
   setOutage(outage: boolean): void;
+  /** While true, every request is accepted and never answered (a hanging issuer); close() cuts them. */
+  setHang(hang: boolean): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startJwksServer(options: { cert: string; key: string; keys
   const path = options.path ?? '/discovery/v2.0/keys';
   let keys = options.keys;
   let outage = false;
+  let hang = false;
   let fetches = 0;
   const server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
     if (req.url !== path) {
@@ -29,6 +32,7 @@ export async function startJwksServer(options: { cert: string; key: string; keys
       return;
     }
     fetches++;
+    if (hang) return;
     if (outage) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
       return;
@@ -45,6 +49,9 @@ export async function startJwksServer(options: { cert: string; key: string; keys
     },
     setOutage(next) {
       outage = next;
+    },
+    setHang(next) {
+      hang = next;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,11 +1,9 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { alternate, type Variant } from '../lib/alternate.js';
 import { defaultCacheCap } from '../lib/core-info.js';
 import { expectStatus } from '../lib/probe.js';
 import { HELLO_PATH, type Framework } from '../server/spec.js';
 import type { Scenario } from './context.js';
-import { benchVerifier, clientCert, loadVariant, serverTls } from './shared.js';
+import { benchVerifier, clientCert, loadVariant, serverTls, writeExampleConfig } from './shared.js';
 
 const NAMES: Record<Framework, string> = { koa: 'Koa', express: 'Express', fastify: 'Fastify' };
 /** The example APIs' protected route (docs/configuration.md). */
@@ -31,18 +29,7 @@ export function httpScenario(framework: Framework): Scenario {
       const cap = await defaultCacheCap({ ...verifier });
       const poolSize = cap.maxEntries * 2;
 
-      const exampleConfig = join(fixtures.dir, `${framework}-api.json`);
-      await writeFile(
-        exampleConfig,
-        JSON.stringify({
-          listen: { host: '127.0.0.1', port: 0 },
-          tls: { cert: fixtures.files.serverCert, key: fixtures.files.serverKey },
-          issuer: fixtures.issuer,
-          audience: fixtures.audience,
-          jwks: verifier.jwks,
-          algorithms: verifier.algorithms,
-        }),
-      );
+      const exampleConfig = await writeExampleConfig(fixtures, `${framework}-api.json`, { jwks: verifier.jwks, algorithms: verifier.algorithms });
 
       const bare = await recorder.server('bare', { kind: 'bare', framework, tls });
       const warm = await recorder.server('adapter-warm', { kind: 'adapter', framework, tls, verifier });

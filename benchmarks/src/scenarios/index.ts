@@ -2,6 +2,7 @@ import type { Scenario } from './context.js';
 import { clientScenario } from './client.js';
 import { gatewayScenario } from './gateway.js';
 import { httpScenario } from './http.js';
+import { jwksHangingScenario } from './jwks-hanging.js';
 import { memoryScenario } from './memory.js';
 import { peerScenario } from './peer.js';
 import { verifyScenario } from './verify.js';
@@ -14,6 +15,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpScenario('fastify'),
   peerScenario,
   gatewayScenario,
+  jwksHangingScenario,
   clientScenario,
   memoryScenario,
 ];

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { JwsAlgorithm } from '@certbound/core';
 import type { Variant } from '../lib/alternate.js';
 import type { Fixtures } from '../lib/fixtures.js';
@@ -23,6 +25,23 @@ export function benchVerifier(fixtures: Fixtures, algorithms: JwsAlgorithm[]): B
     algorithms,
     jwks: { keys: fixtures.jwks.keys.filter((key) => algorithms.includes(key.alg as JwsAlgorithm)) as BenchVerifierOptions['jwks']['keys'] },
   };
+}
+
+/**
+ * Write an example API's configuration file (docs/configuration.md) into the fixtures folder: loopback, TLS from the
+ * dev PKI, the bench issuer and audience, plus `fields` (keys, algorithms, …). Returns its path.
+ */
+export async function writeExampleConfig(fixtures: Fixtures, name: string, fields: Record<string, unknown>): Promise<string> {
+  const file = join(fixtures.dir, name);
+  const document = {
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: { cert: fixtures.files.serverCert, key: fixtures.files.serverKey },
+    issuer: fixtures.issuer,
+    audience: fixtures.audience,
+    ...fields,
+  };
+  await writeFile(file, JSON.stringify(document));
+  return file;
 }
 
 /** An HTTP variant measured with autocannon; every response must be 2xx for the round to count. */

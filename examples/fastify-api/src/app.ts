@@ -2,14 +2,17 @@ import Fastify, { type FastifyHttpsOptions, type FastifyInstance } from 'fastify
 import type { Server } from 'node:https';
 import type { CertboundConfig, Verifier } from '@certbound/core';
 import { certbound, protectedResourceMetadata, requireRoles, requireScopes } from '@certbound/fastify';
+import { readiness } from '@certbound-examples/shared/health';
 import { identityOf } from '@certbound-examples/shared/identity';
+import { answerClientError, SERVER_LIMITS, type ServerLimits } from '@certbound-examples/shared/listen';
 
 /**
- * The protected API as a Fastify application: `GET /healthz` is open; `/whoami` lives in an encapsulated context
+ * The protected API as a Fastify application: `GET /healthz` (liveness) and `GET /readyz` (keys loaded) are open;
+ * `/whoami` lives in an encapsulated context
  * where the certbound plugin's hook guards every route and method, followed by the configured scope and role
  * guards, then answers GET.
  */
-export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata' | 'tls'>, verifier: Verifier): FastifyInstance {
+export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata' | 'tls'>, verifier: Verifier, limits: ServerLimits = SERVER_LIMITS): FastifyInstance {
   const https: FastifyHttpsOptions<Server>['https'] | undefined = config.tls
     ? {
         cert: config.tls.cert,
@@ -19,11 +22,22 @@ export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requ
         // is the operator's choice; RFC 8705 §6.2 allows self-signed client certificates.
         requestCert: true,
         rejectUnauthorized: config.tls.verifyClientCertificate,
+        // Fastify hands these to node:https: header size and header timeout as the other examples and the gateway.
+        maxHeaderSize: limits.maxHeaderSize,
+        headersTimeout: limits.headersTimeout,
+        connectionsCheckingInterval: limits.connectionsCheckingInterval,
       }
     : undefined;
-  const app: FastifyInstance = https ? Fastify({ https }) : Fastify();
+  const fastifyLimits = { requestTimeout: limits.requestTimeout, keepAliveTimeout: limits.keepAliveTimeout, clientErrorHandler: answerClientError };
+  const app: FastifyInstance = https
+    ? Fastify({ https, ...fastifyLimits })
+    : Fastify({ http: { maxHeaderSize: limits.maxHeaderSize, headersTimeout: limits.headersTimeout, connectionsCheckingInterval: limits.connectionsCheckingInterval }, ...fastifyLimits });
   app.get('/healthz', async () => ({ status: 'ok' }));
   if (config.resourceMetadata !== undefined) protectedResourceMetadata(app, config.resourceMetadata);
+  app.get('/readyz', async (_request, reply) => {
+    const { status, body } = readiness(verifier);
+    return reply.code(status).send(body);
+  });
   void app.register(async function protectedRoutes(api) {
     await api.register(certbound, { verifier });
     const guards = [

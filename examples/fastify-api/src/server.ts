@@ -1,5 +1,5 @@
 import type { CertboundConfig } from '@certbound/core';
-import { CLOSE_GRACE_MS, configuredVerifier, urlOf, type RunningServer, type StartServerOptions } from '@certbound-examples/shared/listen';
+import { CLOSE_GRACE_MS, configuredVerifier, serverLimits, urlOf, type RunningServer, type StartServerOptions } from '@certbound-examples/shared/listen';
 import { createApp } from './app.js';
 
 export type { RunningServer, StartServerOptions } from '@certbound-examples/shared/listen';
@@ -7,7 +7,7 @@ export type { RunningServer, StartServerOptions } from '@certbound-examples/shar
 /** Start the Fastify example API from a configuration file (docs/configuration.md), in this process. Fastify owns its server and its close. */
 export async function startServer(config: CertboundConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const verifier = configuredVerifier(config, options);
-  const app = createApp(config, verifier);
+  const app = createApp(config, verifier, serverLimits(options));
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (error) {

@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { CertboundConfig, Verifier } from '@certbound/core';
 import { certbound, protectedResourceMetadata, requireRoles, requireScopes, type CertboundState } from '@certbound/koa';
+import { readiness } from '@certbound-examples/shared/health';
 import { identityOf } from '@certbound-examples/shared/identity';
 
 /** Run `middleware` only for requests to `path`; other requests go straight on. */
@@ -12,7 +13,7 @@ function at(path: string, middleware: Middleware<CertboundState>): Middleware<Ce
 }
 
 /**
- * The protected API as a Koa application: `GET /healthz` is open, `/whoami` passes certbound and the configured
+ * The protected API as a Koa application: `GET /healthz` (liveness) and `GET /readyz` (keys loaded) are open, `/whoami` passes certbound and the configured
  * scope and role guards (for every method, so no method slips past authentication), then answers GET.
  */
 export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requiredRoles' | 'resourceMetadata'>, verifier: Verifier): Koa<CertboundState> {
@@ -22,6 +23,12 @@ export function createApp(config: Pick<CertboundConfig, 'requiredScopes' | 'requ
     ctx.body = { status: 'ok' };
   });
   if (config.resourceMetadata !== undefined) app.use(protectedResourceMetadata(config.resourceMetadata));
+  app.use(async function readyz(ctx, next) {
+    if (ctx.path !== '/readyz') return next();
+    const { status, body } = readiness(verifier);
+    ctx.status = status;
+    ctx.body = body;
+  });
   app.use(at('/whoami', certbound(verifier)));
   if (config.requiredScopes.length > 0) app.use(at('/whoami', requireScopes(...config.requiredScopes)));
   if (config.requiredRoles.length > 0) app.use(at('/whoami', requireRoles(...config.requiredRoles)));

@@ -5,7 +5,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HeaderCertificateFormat } from './certificates/formats/index.js';
 import type { IntrospectionSource } from './introspection/introspection.js';
-import type { KeySource } from './keys/key-store.js';
+import type { KeySource, KeyStoreState } from './keys/key-store.js';
+import type { JwksFailure } from './keys/jwks-fetch.js';
 
 /** JWS algorithms the verifier can check (asymmetric only: HMAC and `none` are never accepted). */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
@@ -215,23 +216,37 @@ export interface VerifyFailure {
   body: { error: string; error_description: string };
   /** For `insufficient_scope`: the scopes or roles required. */
   scope?: string;
+  /** For 503 (`ERR_JWKS_UNAVAILABLE`): seconds to send as `Retry-After` (RFC 9110 §10.2.3). */
+  retryAfter?: number;
 }
 
 /** What `verifyRequest` and `verifyToken` resolve to; `result.ok` narrows. */
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
-/** One decision, for logs and metrics (`onEvent`). Subject and client id come only from signature-verified claims. */
+/**
+ * One decision, for logs and metrics (`onEvent`), or one JWKS refresh (`jwks-refresh`: `ok`, `keyCount`, and on
+ * failure `jwksFailure`). Subject and client id come only from signature-verified claims.
+ */
 export interface VerifierEvent {
-  type: 'accepted' | 'rejected' | 'report-only' | 'untrusted-proxy-header';
+  type: 'accepted' | 'rejected' | 'report-only' | 'untrusted-proxy-header' | 'jwks-refresh';
   code?: ErrorCode;
   thumbprint: string | null;
   subject?: string;
   clientId?: string;
   scheme?: string;
   remoteAddress?: string;
+  /** `jwks-refresh`: whether the refresh succeeded. */
+  ok?: boolean;
+  /** `jwks-refresh`: usable keys held after it. */
+  keyCount?: number;
+  /** Why the keys are unavailable: on a failed `jwks-refresh`, and on `rejected` with `ERR_JWKS_UNAVAILABLE`. */
+  jwksFailure?: JwksFailure;
   /** Milliseconds since the epoch, from the verifier's clock. */
   time: number;
 }
+
+/** What `verifier.state()` reports: for readiness probes (`ready`) and diagnostics (`lastError`). */
+export type VerifierState = KeyStoreState;
 
 /** What a certificate source reports for one request. */
 export type CertificateLookup =
@@ -267,6 +282,11 @@ export interface Verifier {
   readonly options: Readonly<ResolvedVerifierOptions>;
   /** Release timers and agents (remote JWKS). */
   close(): Promise<void>;
+  /**
+   * The key state: `ready` once usable keys are loaded (static keys: always), the key count and the last refresh
+   * error. Reading it starts a due refresh in the background, so a readiness probe loads remote keys.
+   */
+  state(): VerifierState;
 }
 
 /** The options a verifier runs with: every default applied, frozen. */

@@ -139,6 +139,13 @@ describe('docs/configuration.md: unknown fields and wrong types are refused nami
     ['SECURITY 2: a JWKS over plain http', (d) => ({ ...d, jwks: undefined, jwksUri: 'http://issuer.test/keys' }), /jwksUri must be an https URL/],
     ['a jwksUri that is no URL', (d) => ({ ...d, jwks: undefined, jwksUri: 'keys.json' }), /jwksUri must be an absolute https URL/],
     ['jwksCa without jwksUri', (d) => ({ ...d, jwksCa: 'pki/ca.crt' }), /jwksCa must be used only with jwksUri/],
+    ['jwksOptions without jwksUri', (d) => ({ ...d, jwksOptions: { timeoutMs: 2000 } }), /jwksOptions must be used only with jwksUri/],
+    ['an unknown jwksOptions field', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { timeout: 2000 } }), /unknown field jwksOptions\.timeout/],
+    ['jwksOptions.timeoutMs as a string', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { timeoutMs: '2000' } }), /jwksOptions\.timeoutMs must be an integer from 1 to 120000/],
+    ['a zero jwksOptions.cacheMaxAgeMs', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { cacheMaxAgeMs: 0 } }), /jwksOptions\.cacheMaxAgeMs must be an integer/],
+    ['a tiny jwksOptions.maxResponseBytes', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { maxResponseBytes: 10 } }), /jwksOptions\.maxResponseBytes must be an integer from 256/],
+    ['a negative jwksOptions.cooldownMs', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { cooldownMs: -1 } }), /jwksOptions\.cooldownMs must be an integer/],
+    ['an unknown-kid wait longer than the timeout', (d) => ({ ...d, jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { timeoutMs: 2000, unknownKidWaitMs: 3000 } }), /jwksOptions\.unknownKidWaitMs must be an integer from 0 to 2000/],
     ['an empty JWKS', (d) => ({ ...d, jwks: { keys: [] } }), /jwks\.keys must be a non-empty array/],
     ['introspection over plain http', (d) => ({ ...d, introspection: { ...INTROSPECTION, endpoint: 'http://as.test/introspect' } }), /introspection\.endpoint must be an https URL/],
     ['an unknown introspection field', (d) => ({ ...d, introspection: { ...INTROSPECTION, secret: 'x' } }), /unknown field introspection\.secret/],
@@ -177,6 +184,11 @@ describe('docs/configuration.md: unknown fields and wrong types are refused nami
     });
   }
 
+  it('jwksOptions: a ConfigurationError whose field is the file\'s path', () => {
+    const document = { ...base(), jwks: undefined, jwksUri: 'https://issuer.test/keys', jwksOptions: { unknownKidWaitMs: 9000 } };
+    expect(() => parseConfig(document, dir)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'jwksOptions.unknownKidWaitMs' }));
+  });
+
   it('refuses with a ConfigurationError carrying the field', () => {
     expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(ConfigurationError);
     expect(() => parseConfig({ ...base(), issuer: 1 }, dir)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'issuer' }));
@@ -193,6 +205,7 @@ describe('docs/configuration.md → verifier options', () => {
         jwks: undefined,
         jwksUri: 'https://issuer.test/keys',
         jwksCa: 'pki/ca.crt',
+        jwksOptions: { timeoutMs: 3000, cooldownMs: 10_000, cacheMaxAgeMs: 120_000, maxResponseBytes: 32_768, unknownKidWaitMs: 500 },
         tokenTypes: ['JWT'],
         clockToleranceSeconds: 5,
         binding: 'if-present',
@@ -221,7 +234,16 @@ describe('docs/configuration.md → verifier options', () => {
       realm: 'api',
     });
     // The file's key and certificate fields become the values an application builds with the constructors.
-    expect(keys).toMatchObject({ kind: 'remote', uri: 'https://issuer.test/keys', ca: [pki.ca.cert] });
+    expect(keys).toMatchObject({
+      kind: 'remote',
+      uri: 'https://issuer.test/keys',
+      ca: [pki.ca.cert],
+      timeoutMs: 3000,
+      cooldownMs: 10_000,
+      cacheMaxAgeMs: 120_000,
+      maxResponseBytes: 32_768,
+      unknownKidWaitMs: 500,
+    });
     expect(certificateSource).toMatchObject({ type: 'header', format: 'rfc9440', header: 'client-cert', trustedProxies: ['10.0.0.0/8'] });
   });
 

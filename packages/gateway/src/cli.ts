@@ -46,8 +46,10 @@ async function main(): Promise<void> {
   }
   const stop = (signal: string) => {
     // Graceful first; the timer guarantees the process is gone within a second whatever is still open.
-    setTimeout(() => exitWith(`certbound-gateway: forced exit after ${signal}`, 1), 900).unref();
-    gateway.close().then(
+    // SIGTERM drains first (/readyz 503 while still serving); SIGINT at a terminal stops at once.
+    const drainMs = signal === 'SIGTERM' ? gateway.drainMs : 0;
+    setTimeout(() => exitWith(`certbound-gateway: forced exit after ${signal}`, 1), drainMs + 900).unref();
+    (signal === 'SIGTERM' ? gateway.shutdown() : gateway.close()).then(
       () => process.exit(0),
       (error: unknown) => exitWith(`certbound-gateway: shutdown failed: ${(error as Error).message}`, 1),
     );

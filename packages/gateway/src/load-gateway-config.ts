@@ -20,12 +20,14 @@ export interface GatewaySettings {
   proxy?: Protocol;
   /** Envoy's bootstrap `header_prefix` (default "x-envoy"): the gateway answers `<prefix>-auth-headers-to-remove`. */
   envoyHeaderPrefix?: string;
+  /** How long SIGTERM answers /readyz 503 before the listener closes, in ms (0–60000). Default 2000. */
+  drainMs?: number;
 }
 
 /** A docs/configuration.md file as the gateway reads it. */
 export type GatewayConfig = CertboundConfig & { gateway?: GatewaySettings };
 
-const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds', 'proxy', 'envoyHeaderPrefix']);
+const SETTINGS = new Set(['identityHeaders', 'authCacheSeconds', 'proxy', 'envoyHeaderPrefix', 'drainMs']);
 
 /** Validate the `"gateway"` member; a ConfigurationError names the field. */
 export function parseGatewaySettings(value: unknown): GatewaySettings {
@@ -58,6 +60,13 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
   }
   const prefix = (value as Record<string, unknown>)['envoyHeaderPrefix'];
   if (prefix !== undefined) settings.envoyHeaderPrefix = resolveEnvoyHeaderPrefix(prefix);
+  const drainMs = (value as Record<string, unknown>)['drainMs'];
+  if (drainMs !== undefined) {
+    if (typeof drainMs !== 'number' || !Number.isSafeInteger(drainMs) || drainMs < 0 || drainMs > 60_000) {
+      throw new ConfigurationError('gateway.drainMs', 'certbound config: gateway.drainMs must be an integer from 0 to 60000');
+    }
+    settings.drainMs = drainMs;
+  }
   return settings;
 }
 

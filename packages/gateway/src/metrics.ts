@@ -10,6 +10,8 @@ export interface GatewayMetrics {
   observeDecision(protocol: Protocol, accepted: boolean, reason: ErrorCode | 'OK' | 'ERR_IDENTITY_HEADER_SPELLING', seconds: number): void;
   /** A certificate header arrived from a peer outside the trusted proxies and was ignored (SECURITY 7). */
   countUntrustedHeader(): void;
+  /** Count one JWKS refresh: `cause` is "none" for a success, else the failure's cause (dns, tls, http, …). */
+  countJwksRefresh(ok: boolean, cause: string): void;
 }
 
 export interface MetricsOptions {
@@ -43,6 +45,12 @@ export function createGatewayMetrics(options: MetricsOptions = {}): GatewayMetri
     help: 'Certificate headers ignored because the peer is not a trusted proxy.',
     registers: [registry],
   });
+  const refreshes = new Counter({
+    name: `${prefix}jwks_refresh_total`,
+    help: 'JWKS refreshes, by result (success|failure) and cause of failure (none for a success).',
+    labelNames: ['result', 'cause'] as const,
+    registers: [registry],
+  });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
   return {
     registry,
@@ -53,6 +61,9 @@ export function createGatewayMetrics(options: MetricsOptions = {}): GatewayMetri
     },
     countUntrustedHeader() {
       untrusted.inc();
+    },
+    countJwksRefresh(ok, cause) {
+      refreshes.inc({ result: ok ? 'success' : 'failure', cause });
     },
   };
 }

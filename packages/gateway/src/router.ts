@@ -47,6 +47,8 @@ export interface RouterContext {
   logger: Logger;
   /** True once close() has begun: /healthz then reports 503 so load balancers stop sending. */
   isClosing(): boolean;
+  /** /readyz: ready to take traffic (keys loaded, not draining), or why not. */
+  readiness(): { ready: boolean; status: string };
   /** gateway.authCacheSeconds: the longest a proxy may reuse an accepted decision (0: never). */
   authCacheSeconds: number;
   /** The proxy types whose endpoints are answered (see servedProxyTypes); the others answer 404. */
@@ -76,7 +78,7 @@ function logDecision(logger: Logger, protocol: ProtocolAdapter, req: IncomingMes
   }
 }
 
-/** The gateway's request listener: the authorization endpoints, /healthz and /metrics. */
+/** The gateway's request listener: the authorization endpoints, /healthz (liveness), /readyz and /metrics. */
 export function createRouter(context: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { authorizer, metrics, logger } = context;
 
@@ -134,8 +136,12 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
       const closing = context.isClosing();
       return send(res, closing ? 503 : 200, {}, JSON.stringify({ status: closing ? 'closing' : 'ok' }));
     }
+    if (path === '/readyz' && readOnly) {
+      const { ready, status } = context.readiness();
+      return send(res, ready ? 200 : 503, {}, JSON.stringify({ status }));
+    }
     if (path === '/metrics' && readOnly) return serveMetrics(res);
-    if (path === '/healthz' || path === '/metrics') return send(res, 405, { allow: 'GET, HEAD' }, JSON.stringify({ error: 'method_not_allowed' }));
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return send(res, 405, { allow: 'GET, HEAD' }, JSON.stringify({ error: 'method_not_allowed' }));
     const metadata = context.metadata === undefined ? null : metadataResponse(context.metadata, req.method ?? 'GET', path);
     if (metadata !== null) return send(res, metadata.status, metadata.headers, metadata.body);
     return send(res, 404, {}, JSON.stringify({ error: 'not_found' }));

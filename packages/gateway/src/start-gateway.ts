@@ -27,6 +27,11 @@ export interface StartGatewayOptions {
   maxHeaderBytes?: number;
   /** How long `close()` lets in-flight requests finish before cutting connections, in ms. Default 500. */
   shutdownGraceMs?: number;
+  /**
+   * How long `shutdown()` (the CLI's SIGTERM) answers /readyz 503 while still serving, before it closes the listener,
+   * so load balancers stop sending first, in ms. Default: the config's `gateway.drainMs`, else 2000.
+   */
+  drainMs?: number;
   /** Verifier options that override those derived from the config (e.g. `currentTime` in tests). Default none. */
   verifierOptions?: Partial<Omit<VerifierOptions, 'certificateSource'>>;
 }
@@ -43,6 +48,10 @@ export interface Gateway {
   readonly server: Server;
   /** Stop accepting, let in-flight requests finish (up to `shutdownGraceMs`), close the verifier. Idempotent. */
   close(): Promise<void>;
+  /** The drain period of `shutdown()`, in ms. */
+  readonly drainMs: number;
+  /** Drain, then close: /readyz answers 503 for `drainMs` while requests are still served. Idempotent. */
+  shutdown(): Promise<void>;
 }
 
 /** How long an idle keep-alive connection from the proxy stays open; the proxy's own idle timeout must be shorter. */
@@ -83,6 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const identityHeaders = resolveIdentityHeaderNames({ ...config.gateway?.identityHeaders, ...options.identityHeaders });
   const maxHeaderSize = positiveInteger(options.maxHeaderBytes, 65_536, 'maxHeaderBytes');
   const graceMs = positiveInteger(options.shutdownGraceMs, 500, 'shutdownGraceMs');
+  const drainMs = positiveInteger(options.drainMs ?? config.gateway?.drainMs, 2000, 'drainMs');
   const logger = options.logger ?? createDefaultLogger(options.logLevel ?? 'info');
   const metrics = createGatewayMetrics(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics });
 
@@ -90,6 +100,16 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // The certificate format belongs to a proxy type: endpoints of proxies that do not manage that header stay closed.
   const headerName = (base.certificateSource as HeaderCertificateSource).header;
   const served = servedProxyTypes(source.format, headerName, config.gateway?.proxy);
+  // One log line per JWKS state change (loaded, or failing for another reason), never one per request or attempt.
+  let jwksState: string | undefined;
+  const logJwksState = (event: VerifierEvent): void => {
+    const failure = event.jwksFailure;
+    const state = failure === undefined ? `ok ${event.keyCount ?? 0}` : `failed ${failure.cause} ${failure.detail}`;
+    if (state === jwksState) return;
+    jwksState = state;
+    if (failure === undefined) logger.info({ keyCount: event.keyCount }, 'JWKS keys loaded');
+    else logger.warn({ cause: failure.cause, detail: failure.detail, keyCount: event.keyCount }, 'JWKS refresh failed');
+  };
   const userOnEvent = options.verifierOptions?.onEvent;
   const verifier = createVerifier({
     ...base,
@@ -99,6 +119,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         metrics.countUntrustedHeader();
         // @see docs/security.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
         logger.warn({ peer: event.remoteAddress }, 'certificate header from an untrusted peer ignored');
+      } else if (event.type === 'jwks-refresh') {
+        metrics.countJwksRefresh(event.ok === true, event.jwksFailure?.cause ?? 'none');
+        logJwksState(event);
       } else if (event.type === 'report-only') {
         logger.warn({ code: event.code, subject: event.subject, thumbprint: event.thumbprint }, 'report-only: binding policy "required" would refuse this request');
       }
@@ -107,6 +130,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   });
 
   let closing = false;
+  let draining = false;
+  function readiness(): { ready: boolean; status: string } {
+    if (closing || draining) return { ready: false, status: 'draining' };
+    // Reading the state starts the first JWKS load: a probe makes the gateway ready before any request.
+    const state = verifier.state();
+    if (state.ready) return { ready: true, status: 'ready' };
+    return { ready: false, status: state.lastError === null ? 'keys not loaded yet' : `JWKS ${state.lastError.cause} failure` };
+  }
   const authorizer = createAuthorizer({ verifier, identityHeaders, requiredScopes: config.requiredScopes, requiredRoles: config.requiredRoles, logger });
   const realm = verifier.options.realm;
   const listener = createRouter({
@@ -114,6 +145,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     metrics,
     logger,
     isClosing: () => closing,
+    readiness,
     authCacheSeconds: config.gateway?.authCacheSeconds ?? 0,
     served,
     envoy: createEnvoyProtocol(config.gateway?.envoyHeaderPrefix ?? DEFAULT_ENVOY_HEADER_PREFIX),
@@ -121,7 +153,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     failureOptions: { schemes: verifier.options.schemes, ...(realm === undefined ? {} : { realm }) },
     ...(config.resourceMetadata === undefined ? {} : { metadata: resourceMetadata(config.resourceMetadata) }),
   });
-  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
+  // Timeouts are checked every second: Node's default check every 30 s would let slow clients hold on far longer.
+  const serverOptions = { maxHeaderSize, headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
   const tls = config.tls;
   const server: Server = tls
     ? createHttpsServer(
@@ -157,9 +190,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   logger.info({ url, proxies: [...served], certificateSource: { format: source.format, header: headerName, trustedProxies: source.trustedProxies } }, 'gateway listening');
 
   let closed: Promise<void> | undefined;
-  return {
+  let shutting: Promise<void> | undefined;
+  const gateway: Gateway = {
     url,
     port,
+    drainMs,
     verifier,
     metrics: metrics.registry,
     server,
@@ -177,5 +212,15 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       })();
       return closed;
     },
+    shutdown() {
+      shutting ??= (async () => {
+        draining = true;
+        logger.info({ drainMs }, 'draining: /readyz answers 503');
+        await new Promise((resolvePromise) => setTimeout(resolvePromise, drainMs));
+        await gateway.close();
+      })();
+      return shutting;
+    },
   };
+  return gateway;
 }

@@ -17,7 +17,7 @@ import { ConfigurationError } from '../errors.js';
 import { ALGORITHM_NAMES } from '../jose/algorithms.js';
 import { introspection, type IntrospectionOptions } from '../introspection/introspection.js';
 import { CLIENT_AUTH_METHODS, type IntrospectionClientAuth } from '../introspection/client-auth.js';
-import { checkJwksUri, remoteKeys } from '../keys/remote-keys.js';
+import { checkJwksUri, remoteKeys, type RemoteKeysOptions } from '../keys/remote-keys.js';
 import { resourceMetadata, type ResourceMetadataOptions } from '../metadata/metadata.js';
 import { staticKeys } from '../keys/static-keys.js';
 
@@ -79,6 +79,8 @@ export interface CertboundConfig {
   jwksUri?: string;
   /** PEM text of the CA(s) trusted when fetching `jwksUri`. */
   jwksCa?: string;
+  /** How `jwksUri` is fetched (the `remoteKeys` options of the same names). Default: remoteKeys' defaults. */
+  jwksOptions?: JwksFileOptions;
   /** The JWS algorithm allow-list. Required. */
   algorithms: JwsAlgorithm[];
   /** Allowed JOSE `typ` values. Default: the verifier's (["at+jwt", "application/at+jwt"]). */
@@ -107,6 +109,11 @@ export interface CertboundConfig {
   requiredRoles: string[];
 }
 
+/** The `jwksOptions` object of a config file: the remoteKeys settings besides `uri` and `ca`. */
+export type JwksFileOptions = Partial<Pick<RemoteKeysOptions, 'timeoutMs' | 'cooldownMs' | 'cacheMaxAgeMs' | 'maxResponseBytes' | 'unknownKidWaitMs'>>;
+
+const JWKS_OPTIONS = ['timeoutMs', 'cooldownMs', 'cacheMaxAgeMs', 'maxResponseBytes', 'unknownKidWaitMs'] as const;
+
 /** Options of {@link parseConfig} and {@link loadConfig}. */
 export interface ParseConfigOptions {
   /**
@@ -117,7 +124,7 @@ export interface ParseConfigOptions {
 }
 
 const TOP_LEVEL = new Set([
-  'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
+  'listen', 'tls', 'issuer', 'audience', 'jwksUri', 'jwks', 'jwksCa', 'jwksOptions', 'algorithms', 'tokenTypes', 'clockToleranceSeconds',
   'binding', 'schemes', 'certificateSource', 'requiredScopes', 'requiredRoles', 'requiredClaims', 'maxTokenLength', 'realm',
   'introspection', 'resourceMetadata',
 ]);
@@ -309,6 +316,19 @@ function introspectionOptionsOf(config: IntrospectionConfig): IntrospectionOptio
   return tls === undefined ? { ...rest } : { ...rest, tls: { ...tls } };
 }
 
+/** `jwksOptions`: checked by remoteKeys itself (ranges, the wait bound under the timeout), named as file fields. */
+function parseJwksOptions(value: unknown, uri: string): JwksFileOptions {
+  const options = object(value, 'jwksOptions', new Set(JWKS_OPTIONS)) as JwksFileOptions;
+  try {
+    remoteKeys({ uri, ...options });
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    const field = error.field.replace(/^remoteKeys\./, 'jwksOptions.');
+    throw new ConfigurationError(field, `${PREFIX}${error.message.replace(/^remoteKeys\./, 'jwksOptions.')}`, { cause: error });
+  }
+  return { ...options };
+}
+
 function parseCertificateSource(value: unknown): CertificateSourceConfig {
   if (!isObject(value)) fail('certificateSource', 'an object', value);
   const type = oneOf(value['type'], 'certificateSource.type', ['tls', 'header'] as const);
@@ -364,6 +384,10 @@ export function parseConfig(json: unknown, baseDir: string, options: ParseConfig
   if (has('jwksCa')) {
     if (!has('jwksUri')) fail('jwksCa', 'used only with jwksUri', document['jwksCa']);
     config.jwksCa = pem(document['jwksCa'], 'jwksCa', baseDir, 'certificate');
+  }
+  if (has('jwksOptions')) {
+    if (config.jwksUri === undefined) fail('jwksOptions', 'used only with jwksUri', document['jwksOptions']);
+    config.jwksOptions = parseJwksOptions(document['jwksOptions'], config.jwksUri);
   }
   if (has('tokenTypes')) config.tokenTypes = stringList(document['tokenTypes'], 'tokenTypes', { nonEmpty: true });
   if (has('clockToleranceSeconds')) {
@@ -431,7 +455,7 @@ export function verifierOptionsFromConfig(config: CertboundConfig): VerifierOpti
     algorithms: [...config.algorithms],
   };
   if (config.jwks !== undefined) options.keys = staticKeys(config.jwks);
-  else if (config.jwksUri !== undefined) options.keys = remoteKeys({ uri: config.jwksUri, ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
+  else if (config.jwksUri !== undefined) options.keys = remoteKeys({ uri: config.jwksUri, ...config.jwksOptions, ...(config.jwksCa === undefined ? {} : { ca: config.jwksCa }) });
   if (config.resourceMetadata !== undefined) options.resourceMetadata = resourceMetadata(config.resourceMetadata).url;
   if (config.introspection !== undefined) options.introspection = introspection(introspectionOptionsOf(config.introspection));
   if (certificateSource !== undefined) {

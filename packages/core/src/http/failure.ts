@@ -78,6 +78,8 @@ export interface FailureOptions {
   realm?: string;
   /** Space-separated scopes (or roles) for `insufficient_scope`: the challenge's `scope` parameter. */
   scope?: string;
+  /** Seconds for `Retry-After`, for a 503. Default none. */
+  retryAfter?: number;
   /** The resource's metadata URL (RFC 9728 §5.1): the challenge's `resource_metadata` parameter. Default none. */
   resourceMetadata?: string;
 }
@@ -133,5 +135,10 @@ export function failure(code: ErrorCode, options: FailureOptions = {}): VerifyFa
     body: { error: row.error ?? 'unauthorized', error_description: row.description },
   };
   if (options.scope !== undefined) result.scope = options.scope;
+  if (options.retryAfter !== undefined) {
+    if (!Number.isSafeInteger(options.retryAfter) || options.retryAfter < 0) invalidOption('retryAfter', 'must be a non-negative integer (seconds)');
+    // @see RFC 9110 §10.2.3 — Retry-After belongs with a 503, where it says when the keys may be back.
+    if (row.status === 503) result.retryAfter = options.retryAfter;
+  }
   return result;
 }

@@ -9,8 +9,49 @@ export interface JwksFetchOptions {
   agent: Agent;
 }
 
+/** Why a JWKS refresh failed, as events and the verifier's state report it. */
+export type JwksFailureCause = 'dns' | 'connect' | 'tls' | 'timeout' | 'http' | 'json' | 'size' | 'keys' | 'closed' | 'pending' | 'other';
+
+/** A failed JWKS refresh: the kind of failure and a one-line detail (no response body, no credentials). */
+export interface JwksFailure {
+  readonly cause: JwksFailureCause;
+  /** e.g. `HTTP 404`, `ENOTFOUND keys.example.invalid`, OpenSSL's reason for a TLS failure. */
+  readonly detail: string;
+  /** The HTTP status, for cause `http`. */
+  readonly status?: number;
+}
+
 export class JwksFetchError extends Error {
   override readonly name = 'JwksFetchError';
+  constructor(
+    message: string,
+    readonly failure: JwksFailure,
+  ) {
+    super(message);
+  }
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EADDRNOTAVAIL']);
+// Node reports certificate verification failures with OpenSSL's X509 verify codes, handshake failures as ERR_SSL_*.
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+
+/** Map whatever a JWKS fetch threw onto a {@link JwksFailure}. */
+export function jwksFailureOf(error: unknown): JwksFailure {
+  if (error instanceof JwksFetchError) return error.failure;
+  const { code, reason, message, hostname } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : String(error);
+  if (typeof code === 'string') {
+    if (DNS_CODES.has(code)) return { cause: 'dns', detail: `${code} ${typeof hostname === 'string' ? hostname : text}` };
+    if (CONNECT_CODES.has(code)) return { cause: 'connect', detail: text };
+    // OpenSSL's reason: `reason` for handshake errors, the message for certificate verification errors.
+    if (TLS_CODE.test(code)) return { cause: 'tls', detail: `${code}: ${typeof reason === 'string' ? reason : text}` };
+  }
+  return { cause: 'other', detail: text };
+}
+
+function sizeError(detail: string): JwksFetchError {
+  return new JwksFetchError(`JWKS response ${detail}`, { cause: 'size', detail });
 }
 
 /**
@@ -38,12 +79,13 @@ export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => P
       const request = get(uri, { agent, headers: { accept: 'application/jwk-set+json, application/json' } }, (response) => {
         if (response.statusCode !== 200) {
           response.resume();
-          settle(new JwksFetchError(`JWKS endpoint answered HTTP ${response.statusCode ?? 0}`));
+          const status = response.statusCode ?? 0;
+          settle(new JwksFetchError(`JWKS endpoint answered HTTP ${status}`, { cause: 'http', detail: `HTTP ${status}`, status }));
           return;
         }
         const declared = Number(response.headers['content-length']);
         if (Number.isFinite(declared) && declared > maxResponseBytes) {
-          settle(new JwksFetchError(`JWKS response declares ${declared} bytes, more than ${maxResponseBytes}`));
+          settle(sizeError(`declares ${declared} bytes, more than ${maxResponseBytes}`));
           return;
         }
         const chunks: Buffer[] = [];
@@ -51,25 +93,25 @@ export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => P
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > maxResponseBytes) {
-            settle(new JwksFetchError(`JWKS response exceeds ${maxResponseBytes} bytes`));
+            settle(sizeError(`exceeds ${maxResponseBytes} bytes`));
             return;
           }
           chunks.push(chunk);
         });
         response.on('error', (error) => settle(error));
-        response.on('aborted', () => settle(new JwksFetchError('JWKS response aborted')));
+        response.on('aborted', () => settle(new JwksFetchError('JWKS response aborted', { cause: 'connect', detail: 'response aborted' })));
         response.on('end', () => {
           if (settled) return;
           let body: unknown;
           try {
             body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
           } catch {
-            settle(new JwksFetchError('JWKS response is not JSON'));
+            settle(new JwksFetchError('JWKS response is not JSON', { cause: 'json', detail: 'not JSON' }));
             return;
           }
           const keys = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { keys?: unknown }).keys : undefined;
           if (!Array.isArray(keys)) {
-            settle(new JwksFetchError('JWKS response has no "keys" array'));
+            settle(new JwksFetchError('JWKS response has no "keys" array', { cause: 'json', detail: 'no "keys" array' }));
             return;
           }
           settle(null, { keys });
@@ -77,6 +119,6 @@ export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => P
       });
       request.on('error', (error) => settle(error));
       // settle() reads `timer` and `request` only from callbacks, which run after both are initialised.
-      const timer = setTimeout(() => settle(new JwksFetchError(`JWKS request timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => settle(new JwksFetchError(`JWKS request timed out after ${timeoutMs} ms`, { cause: 'timeout', detail: `no answer within ${timeoutMs} ms` })), timeoutMs);
     });
 }

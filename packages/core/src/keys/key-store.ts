@@ -1,6 +1,24 @@
 import type { ErrorCode, JwsAlgorithm } from '../types.js';
 import type { KeyRecord } from './jwk.js';
 import type { KeyMiss } from './key-set.js';
+import type { JwksFailure } from './jwks-fetch.js';
+
+/** What a key store reports about itself: for readiness probes and diagnostics. */
+export interface KeyStoreState {
+  /** Usable keys are loaded: tokens signed by them can be verified now. */
+  readonly ready: boolean;
+  /** Number of usable keys. */
+  readonly keyCount: number;
+  /** Clock time of the last successful load (ms), null before the first. */
+  readonly loadedAt: number | null;
+  /** A refresh is in flight. */
+  readonly refreshing: boolean;
+  /** Why the last refresh failed; null when it succeeded (or none was tried yet). */
+  readonly lastError: JwksFailure | null;
+}
+
+/** The outcome of one JWKS refresh, reported through {@link KeyStoreContext.onRefresh}. */
+export type RefreshOutcome = { readonly ok: true; readonly keyCount: number } | { readonly ok: false; readonly keyCount: number; readonly failure: JwksFailure };
 
 /** A key lookup that failed, as the verifier reports it. */
 export type KeyFailure = Extract<ErrorCode, 'ERR_KEY_NOT_FOUND' | 'ERR_KEY_ALG_MISMATCH' | 'ERR_JWKS_UNAVAILABLE'>;
@@ -23,6 +41,12 @@ export interface KeyStore {
   isCurrent(key: VerificationKey, now: number): boolean | Promise<boolean>;
   /** Release timers and sockets. */
   close(): void;
+  /** Start a due refresh without waiting for it (remote keys): a readiness probe loads keys before any token. */
+  prefetch?(now: number): void;
+  /** Current state (static keys: always ready). */
+  state(): KeyStoreState;
+  /** Seconds a client should wait before retrying after `ERR_JWKS_UNAVAILABLE` (RFC 9110 §10.2.3 Retry-After). */
+  readonly retryAfterSeconds?: number;
 }
 
 /** What a verifier tells its key source when it opens it. */
@@ -31,6 +55,8 @@ export interface KeyStoreContext {
   readonly algorithms: ReadonlySet<JwsAlgorithm>;
   /** The verifier's clock in milliseconds (`currentTime`), so tests freeze key max-age and cooldowns too. */
   readonly clock: () => number;
+  /** Told after every refresh attempt of a remote key set (never throws into the store). */
+  readonly onRefresh?: (outcome: RefreshOutcome) => void;
 }
 
 /**

@@ -40,6 +40,7 @@ export function staticKeys(jwks: { keys: readonly Jwk[] }): StaticKeys {
         },
         isCurrent: (record) => !record.retired,
         close() {},
+        state: () => ({ ready: true, keyCount: set.records.length, loadedAt: null, refreshing: false, lastError: null }),
       };
     },
   } satisfies StaticKeys);

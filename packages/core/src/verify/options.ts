@@ -64,7 +64,13 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
 /** The key set of a verifier that introspects every token: it verifies no JWT locally. */
 const NO_KEYS: KeySource = Object.freeze({
   kind: 'static' as const,
-  open: () => ({ resolve: () => 'ERR_KEY_NOT_FOUND' as const, isCurrent: () => false, close: () => undefined }),
+  open: () => ({
+    resolve: () => 'ERR_KEY_NOT_FOUND' as const,
+    isCurrent: () => false,
+    close: () => undefined,
+    // Ready from the start: there are no keys to load (readiness then rests on the introspection endpoint).
+    state: () => ({ ready: true, keyCount: 0, loadedAt: null, refreshing: false, lastError: null }),
+  }),
 });
 
 function resolveIntrospection(value: unknown): IntrospectionSource | undefined {

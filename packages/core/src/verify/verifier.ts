@@ -69,7 +69,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // Sources and key sets checked their own options when they were built; opening the keys checks them against the
   // algorithm allow-list, before any resource (agent) exists for a verifier that fails to start.
   const source: CertificateSource = resolved.certificateSource;
-  const keyStore: KeyStore = resolved.keys.open({ algorithms: allowed, clock });
+  const keyStore: KeyStore = resolved.keys.open({
+    algorithms: allowed,
+    clock,
+    onRefresh(outcome) {
+      if (onEvent === undefined) return;
+      const event: VerifierEvent = { type: 'jwks-refresh', thumbprint: null, time: clock(), ok: outcome.ok, keyCount: outcome.keyCount };
+      if (!outcome.ok) event.jwksFailure = outcome.failure;
+      deliver(event);
+    },
+  });
 
   const extract = createExtractor({ schemes, maxTokenLength: resolved.maxTokenLength });
   const checkHeader = createHeaderChecker({ algorithms: allowed, types: new Set(resolved.tokenTypes.map(normalizeTyp)) });
@@ -90,20 +99,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function failureFor(code: ErrorCode): VerifyFailure {
     let result = failures.get(code);
     if (result === undefined) {
-      result = failure(code, challengeOptionsOf(resolved));
+      const retry = code === 'ERR_JWKS_UNAVAILABLE' ? { retryAfter: keyStore.retryAfterSeconds ?? 1 } : {};
+      result = failure(code, { ...challengeOptionsOf(resolved), ...retry });
       Object.freeze(result.body);
       failures.set(code, Object.freeze(result));
     }
     return result;
   }
 
-  function emit(type: VerifierEvent['type'], code: ErrorCode | undefined, facts: EventFacts): void {
-    if (onEvent === undefined) return;
+  function deliver(event: VerifierEvent): void {
     try {
-      onEvent(buildEvent(type, code, facts, clock()));
+      onEvent?.(event);
     } catch {
       // @see types.ts — exceptions from onEvent are swallowed: logging must never change a decision.
     }
+  }
+
+  function emit(type: VerifierEvent['type'], code: ErrorCode | undefined, facts: EventFacts): void {
+    if (onEvent === undefined) return;
+    const event = buildEvent(type, code, facts, clock());
+    // The refusal's text is fixed; the event says why the keys are unavailable (the last failure, or a fetch pending).
+    if (code === 'ERR_JWKS_UNAVAILABLE') event.jwksFailure = keyStore.state().lastError ?? { cause: 'pending', detail: 'JWKS fetch still in flight' };
+    deliver(event);
   }
 
   /** Only signature-verified claims name a subject or client in events: unverified content never reaches logs. */
@@ -249,6 +266,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
         // verifyToken skips extraction and the certificate source: the caller hands both over.
         return viaCache({ token, scheme, thumbprint }, false);
       });
+    },
+    state() {
+      keyStore.prefetch?.(clock());
+      return keyStore.state();
     },
     close(): Promise<void> {
       keyStore.close();

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { DevPki } from '@certbound/dev-pki';
 
-export type JwksMode = 'ok' | 'error' | 'hang' | 'huge' | 'huge-chunked' | 'not-json' | 'no-keys' | 'redirect';
+export type JwksMode = 'ok' | 'error' | 'hang' | 'huge' | 'huge-chunked' | 'not-json' | 'no-keys' | 'redirect' | 'not-found';
 
 export interface JwksServer {
   readonly url: string;
@@ -54,6 +54,9 @@ export async function startJwksServer(pki: DevPki, keys: unknown[]): Promise<Jwk
       case 'no-keys':
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [] }));
         return;
+      case 'not-found':
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('no such key set');
+        return;
       case 'redirect':
         response.writeHead(302, { location: 'https://attacker.invalid/keys' }).end();
         return;
@@ -77,4 +80,16 @@ export async function startJwksServer(pki: DevPki, keys: unknown[]): Promise<Jwk
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Resolves once no JWKS refresh is in flight: a refresh started by a stale key set runs in the background (known
+ * keys never wait for it), so a test that checks what the refresh did waits for it here.
+ */
+export async function refreshSettled(verifier: { state(): { refreshing: boolean } }, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (verifier.state().refreshing) {
+    if (Date.now() > deadline) throw new Error(`JWKS refresh still in flight after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

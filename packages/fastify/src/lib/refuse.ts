@@ -6,5 +6,7 @@ import type { VerifyFailure } from '@certbound/core';
  * given request byte-for-byte alike. Returns the reply, as an async hook that has sent one must. @see RFC 6750 §3
  */
 export function refuse(reply: FastifyReply, failure: VerifyFailure): FastifyReply {
+  // A 503 (keys unavailable) says when to come back. @see RFC 9110 §10.2.3
+  if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
   return reply.code(failure.status).header('www-authenticate', failure.challenge).send(failure.body);
 }

@@ -80,5 +80,7 @@ const presentMemo = new WeakMap<IdentityHeaderValues, Readonly<Record<string, st
 /** The standard RFC 6750 refusal: status, challenge and JSON body, as the adapters send it. */
 export function denyDirectly(res: ServerResponse, failure: VerifyFailure): void {
   // @see RFC 6750 §3 — the challenge travels in WWW-Authenticate, the error also in the body
-  send(res, failure.status, { 'www-authenticate': failure.challenge }, asciiJson(failure.body));
+  // A 503 (keys unavailable) says when to come back. @see RFC 9110 §10.2.3
+  const retry = failure.retryAfter === undefined ? {} : { 'retry-after': String(failure.retryAfter) };
+  send(res, failure.status, { 'www-authenticate': failure.challenge, ...retry }, asciiJson(failure.body));
 }

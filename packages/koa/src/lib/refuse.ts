@@ -7,5 +7,7 @@ import type { VerifyFailure } from '@certbound/core';
 export function refuse(ctx: { status: number; body: unknown; set(field: string, value: string): void }, failure: VerifyFailure): void {
   ctx.status = failure.status;
   ctx.set('WWW-Authenticate', failure.challenge);
+  // A 503 (keys unavailable) says when to come back. @see RFC 9110 §10.2.3
+  if (failure.retryAfter !== undefined) ctx.set('Retry-After', String(failure.retryAfter));
   ctx.body = failure.body;
 }
