@@ -93,7 +93,8 @@ async function gatewayTarget(): Promise<Target> {
   const file = await fixture.writeConfig(`hang-gateway-${randomUUID()}.json`, {
     tls: undefined,
     jwksOptions: JWKS_OPTIONS,
-    certificateSource: { type: 'header', format: 'nginx', trustedProxies: ['127.0.0.1/32'] },
+    // Traefik's format: the gateway answers /auth/traefik only for the proxy type that produces its header.
+    certificateSource: { type: 'header', format: 'traefik', trustedProxies: ['127.0.0.1/32'] },
   });
   // The gateway logs through a pino-shaped logger: this one keeps each line as the JSON pino would write.
   const write = (object: unknown, message?: string): void => {
@@ -102,12 +103,12 @@ async function gatewayTarget(): Promise<Target> {
   const logger = { info: write, warn: write, error: write, debug: write, trace: write, fatal: write } as unknown as NonNullable<StartGatewayOptions['logger']>;
   const gateway = await startGateway(await loadGatewayConfig(file), { logger, processMetrics: false });
   const agent = new Agent();
-  const certificate = encodeURIComponent(fixture.pki.clients['client-a']!.cert);
+  const certificate = fixture.pki.clients['client-a']!.der.toString('base64');
   return {
     url: gateway.url,
     logs,
     call: (token) =>
-      fetchWith(agent, `${gateway.url}/auth/traefik`, { authorization: `Bearer ${token}`, 'x-ssl-client-cert': certificate, 'x-forwarded-uri': '/orders', 'x-forwarded-method': 'GET' }),
+      fetchWith(agent, `${gateway.url}/auth/traefik`, { authorization: `Bearer ${token}`, 'x-forwarded-tls-client-cert': certificate, 'x-forwarded-uri': '/orders', 'x-forwarded-method': 'GET' }),
     get: (path) => fetchWith(agent, `${gateway.url}${path}`, {}),
     async close() {
       await agent.close();

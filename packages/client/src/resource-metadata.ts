@@ -139,33 +139,41 @@ export type ClientForResourceOptions = Omit<ConfidentialClientOptions, 'authorit
   authorityType?: 'rfc8705' | 'generic';
   /** How to read the resource's metadata. Default: the §3.1 URL, trusting `ca` when given. */
   metadata?: ReadResourceMetadataOptions;
-  /** Pick one of the resource's authorization servers (already checked to be https). Default: the first. */
-  selectAuthorizationServer?: (servers: readonly string[]) => string;
+  /**
+   * Issuer identifiers of the authorization servers you trust with this client's credential. The resource's list is
+   * only a proposal: a hostile resource could name its own server and collect the credential (RFC 9728 §7.6), so the
+   * client uses the first server the resource lists that is also here, and refuses when there is none.
+   */
+  trustedAuthorizationServers: readonly string[];
 };
 
 /**
  * Start from a resource URL and end with a client for it (RFC 9728 §7): read and check the resource's metadata,
- * choose one of its authorization servers, and create a confidential client whose first acquisition discovers that
+ * choose the first of its authorization servers that you trust, and create a confidential client whose first acquisition discovers that
  * server (RFC 8414) and requests tokens from it over mTLS.
- * @throws {@link CertboundClientError} `ERR_CLIENT_METADATA_INVALID` when the metadata cannot be used, or when the
- * chosen server is not one the resource lists.
+ * @throws {@link CertboundClientError} `ERR_CLIENT_METADATA_INVALID` when the metadata cannot be used, or when none
+ * of the servers it lists is in `trustedAuthorizationServers`.
  * @example
  * ```ts
  * const { client, resource } = await createClientForResource('https://orders.example/v1', {
  *   clientId: 'orders-client',
  *   credential: { certificate: '/etc/app/app.crt', privateKey: '/etc/app/app.key' },
+ *   trustedAuthorizationServers: ['https://login.example/orders-tenant/v2.0'],
  * });
  * const token = await client.acquireTokenForClient({ scopes: ['orders.read'], mtlsProofOfPossession: resource.certificateBoundTokens });
  * ```
  */
 export async function createClientForResource(resource: string, options: ClientForResourceOptions): Promise<{ client: ConfidentialClient; resource: ProtectedResourceInfo }> {
-  const { metadata, selectAuthorizationServer, authorityType, ...clientOptions } = options;
+  const { metadata, trustedAuthorizationServers, authorityType, ...clientOptions } = options;
+  if (!Array.isArray(trustedAuthorizationServers) || trustedAuthorizationServers.length === 0) {
+    throw new TypeError('trustedAuthorizationServers must list the authorization servers this client may send its credential to');
+  }
   const ca = clientOptions.ca;
   const readOptions: ReadResourceMetadataOptions = { ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }), ...metadata };
   const info = await readResourceMetadata(resource, readOptions);
-  const chosen = selectAuthorizationServer ? selectAuthorizationServer(info.authorizationServers) : info.authorizationServers[0];
-  // A selector may only choose among the servers the resource itself named (RFC 9728 §7.6: no mix-up).
-  if (chosen === undefined || !info.authorizationServers.includes(chosen)) throw invalid('the chosen authorization server is not one the resource lists');
+  // Both lists must agree: the resource names the server (no mix-up), the caller vouches for it (no credential leak).
+  const chosen = info.authorizationServers.find((server) => trustedAuthorizationServers.includes(server));
+  if (chosen === undefined) throw invalid('none of the authorization servers the resource lists is in trustedAuthorizationServers');
   const client = createConfidentialClient({ ...clientOptions, authority: chosen, authorityType: authorityType ?? 'rfc8705' });
   return { client, resource: info };
 }

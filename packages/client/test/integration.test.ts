@@ -232,7 +232,8 @@ describe('RFC 9728: starting from a resource URL', () => {
 
   it('reads the metadata, discovers the authorization server it names, and acquires a token bound to the certificate', async () => {
     served = { resource: `${origin}/orders`, authorization_servers: [authority.issuer(TENANT)], tls_client_certificate_bound_access_tokens: true };
-    const { client, resource } = await createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert });
+    const trustedAuthorizationServers = [authority.issuer(TENANT)];
+    const { client, resource } = await createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert, trustedAuthorizationServers });
     clients.push(client);
     expect(resource.certificateBoundTokens).toBe(true);
     const result = await client.acquireTokenForClient({ scopes: [`${ORDERS}/.default`], mtlsProofOfPossession: resource.certificateBoundTokens });
@@ -240,12 +241,13 @@ describe('RFC 9728: starting from a resource URL', () => {
     expect(decodeJwt(result.accessToken)['cnf']).toEqual({ 'x5t#S256': pki.clients['client-a']!.thumbprint });
   });
 
-  it('refuses a document for another resource, and a chosen server the resource does not list (RFC 9728 §3.3, §7.6)', async () => {
+  it('refuses a document for another resource, and a resource that names only servers the caller does not trust (RFC 9728 §3.3, §7.6)', async () => {
+    const options = { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert, trustedAuthorizationServers: [authority.issuer(TENANT)] };
     served = { resource: 'https://elsewhere.example/orders', authorization_servers: [authority.issuer(TENANT)] };
-    await expect(createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert })).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
-    served = { resource: `${origin}/orders`, authorization_servers: [authority.issuer(TENANT)] };
-    await expect(
-      createClientForResource(`${origin}/orders`, { clientId: GENERIC.clientId, credential: pem('client-a'), ca: pki.ca.cert, selectAuthorizationServer: () => 'https://attacker.example/tenant/v2.0' }),
-    ).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
+    await expect(createClientForResource(`${origin}/orders`, options)).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
+    // A hostile resource proposing its own server never receives the credential: no client is created at all.
+    served = { resource: `${origin}/orders`, authorization_servers: ['https://attacker.example/tenant/v2.0'] };
+    await expect(createClientForResource(`${origin}/orders`, options)).rejects.toMatchObject({ code: 'ERR_CLIENT_METADATA_INVALID' });
+    await expect(createClientForResource(`${origin}/orders`, { ...options, trustedAuthorizationServers: [] })).rejects.toBeInstanceOf(TypeError);
   });
 });

@@ -94,7 +94,16 @@ describe('introspection: the answer meets the same checks as a JWT', () => {
     ['bound to another certificate', () => active({ cnf: { 'x5t#S256': b.thumbprint } }), '401 ERR_BINDING_MISMATCH'],
     ['bound with a hex thumbprint', () => active({ cnf: { 'x5t#S256': 'ab'.repeat(32) } }), '401 ERR_CNF_INVALID'],
     ['with "active": "true" as a string', () => active({ active: 'true' }), '503 ERR_INTROSPECTION_UNAVAILABLE'],
+    // RFC 7662 §2.2: the hint is only a hint; a refresh or ID token the AS found is never an access token here.
+    ['that is a refresh token', () => active({ token_type: 'refresh_token' }), '401 ERR_TOKEN_INACTIVE'],
+    ['that is an ID token', () => active({ token_type: 'id_token' }), '401 ERR_TOKEN_INACTIVE'],
+    ['with a non-string token_type', () => active({ token_type: 7 }), '401 ERR_TOKEN_INACTIVE'],
   ];
+  it('accepts the access-token types an AS names (Bearer, mtls_pop, N_A)', async () => {
+    for (const token_type of ['Bearer', 'mtls_pop', 'N_A']) {
+      expect(outcome(await verifierFor().verifyToken(opaque(active({ token_type })), a.der)), token_type).toBe('OK');
+    }
+  });
   for (const [name, answer, expected] of cases) {
     it(`refuses a token ${name}: ${expected}`, async () => {
       expect(outcome(await verifierFor().verifyToken(opaque(answer()), a.der))).toBe(expected);

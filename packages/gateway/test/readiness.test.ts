@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, parseGatewayConfig, type Gateway, type StartGatewayOptions } from '../src/index.js';
-import { createTestSetup, gatewayDocument, nginxEscapedPem, send, startTestGateway, type TestSetup } from './helpers/gateway.js';
+import { createTestSetup, gatewayDocument, send, startTestGateway, type TestSetup } from './helpers/gateway.js';
 
 let setup: TestSetup;
 let jwks: Server;
@@ -48,7 +48,8 @@ describe('gateway: /readyz and JWKS diagnostics', () => {
     serveKeys = false;
     const lines: string[] = [];
     const gateway = await startTestGateway(
-      gatewayDocument(setup, { format: 'nginx' }, { jwks: undefined, jwksUri: jwksUrl, jwksCa: setup.pki.ca.cert, jwksOptions: { cooldownMs: 300 } }),
+      // Traefik's format: /auth/traefik is answered only by a gateway reading the header Traefik sets.
+      gatewayDocument(setup, { format: 'traefik' }, { jwks: undefined, jwksUri: jwksUrl, jwksCa: setup.pki.ca.cert, jwksOptions: { cooldownMs: 300 } }),
       { logger: capturingLogger(lines) },
     );
     try {
@@ -59,7 +60,7 @@ describe('gateway: /readyz and JWKS diagnostics', () => {
       expect((await send(`${gateway.url}/healthz`)).status).toBe(200); // liveness is not readiness
       // Requests during the outage: 503, and no log line per request.
       const clientA = setup.pki.clients['client-a']!;
-      const headers: [string, string][] = [['x-ssl-client-cert', nginxEscapedPem(clientA.cert)], ['authorization', `Bearer ${setup.tokens.mint(clientA.thumbprint)}`]];
+      const headers: [string, string][] = [['x-forwarded-tls-client-cert', clientA.der.toString('base64')], ['authorization', `Bearer ${setup.tokens.mint(clientA.thumbprint)}`]];
       for (let i = 0; i < 5; i++) {
         const refused = await send(`${gateway.url}/auth/traefik`, { headers });
         expect(refused.status).toBe(503);

@@ -21,6 +21,9 @@ import { IntrospectionCache } from './cache.js';
 import { CLIENT_AUTH_METHODS, clientCredentials, type IntrospectionClientAuth } from './client-auth.js';
 import { postForm } from './request.js';
 
+/** `token_type` values naming something other than an access token (refresh tokens, ID tokens). */
+const NOT_ACCESS_TOKEN = /refresh|id[_ -]?token/i;
+
 export type { IntrospectionClientAuth } from './client-auth.js';
 
 /** Options of {@link introspection}. Checked when it is called (a ConfigurationError names the field). */
@@ -213,6 +216,10 @@ function openIntrospector(settings: Settings, credentials: ReturnType<typeof cli
     // @see RFC 7662 §2.2 — `active` is REQUIRED and boolean; anything else is a broken answer, not a refusal.
     if (typeof body['active'] !== 'boolean') return UNAVAILABLE;
     if (!body['active']) return 'ERR_TOKEN_INACTIVE';
+    // @see RFC 7662 §2.2 — `token_type_hint` is only a hint: a server may introspect a refresh or ID token it finds,
+    // and such a token is never an access token here, whatever its `aud`.
+    const tokenType = body['token_type'];
+    if (tokenType !== undefined && (typeof tokenType !== 'string' || NOT_ACCESS_TOKEN.test(tokenType))) return 'ERR_TOKEN_INACTIVE';
     const times = checkClaims(body, rules);
     if (typeof times === 'string') return times;
     const binding = readBinding(body);
