@@ -49,7 +49,7 @@ export function parseGatewaySettings(value: unknown): GatewaySettings {
   const cacheSeconds = (value as Record<string, unknown>)['authCacheSeconds'];
   if (cacheSeconds !== undefined) {
     if (typeof cacheSeconds !== 'number' || !Number.isInteger(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 3600) {
-      throw new TypeError('certbound config: gateway.authCacheSeconds must be an integer from 0 to 3600');
+      throw new ConfigurationError('gateway.authCacheSeconds', 'certbound config: gateway.authCacheSeconds must be an integer from 0 to 3600');
     }
     settings.authCacheSeconds = cacheSeconds;
   }
