@@ -21,7 +21,7 @@ export type CertboundErrorCode =
  * try {
  *   createVerifier(options);
  * } catch (error) {
- *   if (error instanceof ConfigurationError) console.error(`fix ${error.field}: ${error.message}`);
+ *   if (error instanceof ConfigurationError) logger.fatal({ field: error.field }, error.message); // e.g. pino
  *   else throw error;
  * }
  * ```
