@@ -13,7 +13,7 @@ import {
   decodeJwt,
   expectOAuthError,
   postToken,
-  registry,
+  registryWith,
   startFixture,
   vanilla,
   type Fixture,
@@ -34,16 +34,11 @@ beforeAll(async () => {
   const start = Date.now();
   short = await certs.pki.ca.issue({ commonName: 'client-short', usage: 'client', notBefore: new Date(start - 60 * MINUTE), notAfter: new Date(start + 40 * MINUTE) });
   notAfter = Date.parse(new Date(start + 40 * MINUTE).toUTCString()); // X.509 times have whole seconds
-  const base = registry(certs);
   fixture = await startFixture(certs, {
-    config: {
-      ...base,
-      apps: [
-        ...(base.apps ?? []),
-        { ...SHORT, tenant: TENANT, certificates: [{ authMethod: 'self_signed_tls_client_auth', thumbprint: short.thumbprint }] },
-        { ...SHORT_LEG2, tenant: TENANT, grants: { [API]: ['Data.Read'] }, federatedCredentials: [{ issuer: 'self', subject: SHORT.objectId }] },
-      ],
-    },
+    config: registryWith(certs, [
+      { ...SHORT, tenant: TENANT, certificates: [{ authMethod: 'self_signed_tls_client_auth', thumbprint: short.thumbprint }] },
+      { ...SHORT_LEG2, tenant: TENANT, grants: { [API]: ['Data.Read'] }, federatedCredentials: [{ issuer: 'self', subject: SHORT.objectId }] },
+    ]),
   });
 });
 afterAll(() => fixture.close());

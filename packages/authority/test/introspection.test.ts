@@ -4,7 +4,7 @@
 import { request, type Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateAuthorityConfig } from '../src/validate-config.js';
-import { API, APPS, OTHER_TENANT, TENANT, createCertificates, getJson, postToken, registry, startFixture, vanilla, type Certificates, type Fixture } from './support.js';
+import { API, APPS, OTHER_TENANT, TENANT, createCertificates, getJson, postToken, registry, registryWith, startFixture, vanilla, type Certificates, type Fixture } from './support.js';
 
 const OPAQUE_APP = { clientId: 'abababab-0000-4000-8000-0000000000ab', objectId: 'abababab-1111-4111-8111-0000000000ab' };
 const RESOURCE_SERVER = { clientId: 'orders-api', clientSecret: 'a resource server secret of 32+ characters' };
@@ -14,16 +14,12 @@ let fixture: Fixture;
 
 beforeAll(async () => {
   certs = await createCertificates();
-  const base = registry(certs);
   fixture = await startFixture(certs, {
-    config: {
-      ...base,
-      apps: [
-        ...(base.apps ?? []),
-        { ...OPAQUE_APP, tenant: TENANT, tokenFormat: 'opaque', certificates: [{ authMethod: 'self_signed_tls_client_auth', pem: certs.a.cert }], grants: { [API]: ['Data.Read'] } },
-      ],
-      introspectionClients: [RESOURCE_SERVER],
-    },
+    config: registryWith(
+      certs,
+      [{ ...OPAQUE_APP, tenant: TENANT, tokenFormat: 'opaque', certificates: [{ authMethod: 'self_signed_tls_client_auth', pem: certs.a.cert }], grants: { [API]: ['Data.Read'] } }],
+      { introspectionClients: [RESOURCE_SERVER] },
+    ),
   });
 });
 afterAll(() => fixture.close());

@@ -116,6 +116,12 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** The standard registry with `apps` registered after its own, and other top-level fields (e.g. introspectionClients). */
+export function registryWith(certs: Certificates, apps: AuthorityConfig['apps'], overrides: Partial<AuthorityConfig> = {}): AuthorityConfig {
+  const base = registry(certs);
+  return { ...base, ...overrides, apps: [...(base.apps ?? []), ...(apps ?? [])] };
+}
+
 export async function startFixture(certs: Certificates, options: Partial<AuthorityOptions> = {}): Promise<Fixture> {
   const clock = createClock();
   const authority = await startAuthority({
