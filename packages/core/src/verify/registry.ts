@@ -1,7 +1,9 @@
-import type { ErrorCode, Verifier, VerifySuccess } from '../types.js';
+import type { ErrorCode, RequestInput, Verifier, VerifyResult, VerifySuccess } from '../types.js';
 
-/** What the guards need from the verifier that produced a success. */
+/** What adapters and guards need from a verifier beyond its public interface. */
 export interface VerifierInternals {
+  /** verifyRequest without the promise when the answer is known now (a repeated token): see verifyRequestNow. */
+  verifyNow(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult>;
   /** Emit a `rejected` event for an authorization decision taken after verification. */
   rejectAuthorization(success: VerifySuccess, code: ErrorCode): void;
 }
@@ -20,14 +22,22 @@ export function internalsOf(verifier: Verifier): VerifierInternals | undefined {
 }
 
 /**
- * Record that `verifier` accepted `success`, for the guards that run later on the same request. Adapters call it
- * once per accepted request, after `verifyRequest`; the entry goes when the success object does.
+ * Record that `verifier` accepted `success`, for the guards that run later on the same request. Successes a verifier
+ * returns are linked already; this is for a copy of one (e.g. one rebuilt from another process's answer).
  */
 export function recordAcceptance(success: VerifySuccess, verifier: Verifier): void {
   acceptedBy.set(success, verifier);
 }
 
-/** The verifier that accepted `success`, if an adapter recorded it. */
+// Set on the prototype of each verifier's own success class: no per-request bookkeeping.
+const ACCEPTED_BY = Symbol('certbound accepted by');
+
+/** Make every object with this prototype a success accepted by `verifier`. */
+export function linkSuccesses(prototype: object, verifier: Verifier): void {
+  Object.defineProperty(prototype, ACCEPTED_BY, { value: verifier });
+}
+
+/** The verifier that accepted `success`: the verifier that created it, or the one an adapter recorded. */
 export function verifierOf(success: VerifySuccess): Verifier | undefined {
-  return acceptedBy.get(success);
+  return ((success as unknown as Record<symbol, Verifier | undefined>)[ACCEPTED_BY]) ?? acceptedBy.get(success);
 }
