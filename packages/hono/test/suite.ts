@@ -3,6 +3,7 @@
  * @hono/node-server major (each test file runs in its own worker: the server package replaces the global Request).
  */
 import type { Server as HttpServer } from 'node:http';
+import { connect as connectHttp2, createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
@@ -332,6 +333,60 @@ export function registerHonoSuite(label: string, serve: Serve): void {
     it('docs/security.md rule 8: a forwarded certificate sent twice is refused (400)', async () => {
       const response = await rawHttpRequest(server.url, '127.0.0.1', [['Client-Cert', forwarded('client-a')], ['Client-Cert', forwarded('client-a')], ['Authorization', `Bearer ${bound()}`]]);
       expect(answerOf(response)).toEqual(coreAnswer('ERR_CERTIFICATE_HEADER_DUPLICATE'));
+    });
+  });
+
+  describe(`@certbound/hono over HTTP/2 (node:http2 createSecureServer) on @hono/node-server ${label}`, () => {
+    /** GET / over one HTTP/2 session as `client`: status, challenge and body. */
+    async function http2Get(url: string, client: Exclude<ClientName, 'none'>, authorization?: string) {
+      const session = connectHttp2(url, fixture.tls(client));
+      try {
+        return await new Promise<{ status: number; challenge: string | undefined; body: string }>((resolve, reject) => {
+          const stream = session.request({ ':path': '/', ...(authorization === undefined ? {} : { authorization }) });
+          let status = 0;
+          let challenge: string | undefined;
+          let body = '';
+          stream.on('response', (headers) => {
+            status = Number(headers[':status']);
+            challenge = headers['www-authenticate'] as string | undefined;
+          });
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => (body += chunk));
+          stream.once('end', () => resolve({ status, challenge, body }));
+          stream.once('error', reject);
+        });
+      } finally {
+        session.close();
+      }
+    }
+
+    it('RFC 8705 §3: the certificate of the HTTP/2 connection binds the token as on HTTP/1.1', async () => {
+      const application = new Hono<CertboundEnv>();
+      application.use(certbound(createVerifier(options)));
+      application.get('/', (c) => c.json({ thumbprint: c.get('certbound').thumbprint }));
+      let server!: { close(callback: () => void): void };
+      const port = await new Promise<number>((resolve) => {
+        server = serve(
+          {
+            fetch: application.fetch,
+            port: 0,
+            hostname: '127.0.0.1',
+            createServer: createSecureServer,
+            serverOptions: { ...fixture.pki.server, requestCert: true, rejectUnauthorized: false },
+          },
+          (info) => resolve(info.port),
+        ) as unknown as { close(callback: () => void): void };
+      });
+      const url = `https://127.0.0.1:${port}`;
+      try {
+        expect(await http2Get(url, 'client-a', `Bearer ${bound()}`)).toEqual({ status: 200, challenge: undefined, body: JSON.stringify({ thumbprint: fixture.thumbprint('client-a') }) });
+        const replayed = coreAnswer('ERR_BINDING_MISMATCH');
+        expect(await http2Get(url, 'client-b', `Bearer ${bound()}`)).toEqual({ status: replayed.status, challenge: replayed.challenge, body: replayed.body });
+        const missing = coreAnswer('ERR_NO_CREDENTIALS');
+        expect(await http2Get(url, 'client-a')).toEqual({ status: missing.status, challenge: missing.challenge, body: missing.body });
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     });
   });
 
