@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { Hono, type Context } from 'hono';
-import type { serve } from '@hono/node-server';
+import type { HttpBindings, serve } from '@hono/node-server';
 import { ConfigurationError, createVerifier, headerSource, remoteKeys, staticKeys, type Verifier, type VerifierOptions, type VerifySuccess } from '@certbound/core';
 import { failure } from '@certbound/core/adapter';
 import {
@@ -22,7 +22,7 @@ import {
   type ClientName,
   type RawResponse,
 } from '../../../test/support/index.js';
-import { certbound, protectedResourceMetadata, requireRoles, requireScopes, type CertboundEnv } from '../src/index.js';
+import { certbound, protectedResourceMetadata, requireRoles, requireScopes, type CertboundEnv, type CertboundVariables } from '../src/index.js';
 
 /** `serve` of @hono/node-server 2; the 1.x `serve` takes the same options these tests use. */
 export type Serve = typeof serve;
@@ -411,9 +411,18 @@ export function registerHonoSuite(label: string, serve: Serve): void {
       expect(seen).toEqual([]);
     });
 
-    it('c.get("certbound") is typed by CertboundEnv', () => {
+    it('c.get("certbound") is typed by CertboundEnv, alone or combined with bindings and other variables', async () => {
       const handler = (c: Context<CertboundEnv>) => c.get('certbound');
       expectTypeOf(handler).returns.toEqualTypeOf<VerifySuccess>();
+      const application = new Hono<{ Bindings: HttpBindings; Variables: CertboundVariables & { requestId: string } }>();
+      application.use(certbound(options), requireScopes('api.read'));
+      application.get('/', (c) => {
+        expectTypeOf(c.var.certbound).toEqualTypeOf<VerifySuccess>();
+        expectTypeOf(c.get('requestId')).toEqualTypeOf<string>();
+        expectTypeOf(c.env.incoming.socket.remoteAddress).toEqualTypeOf<string | undefined>();
+        return c.text('reached');
+      });
+      expect((await application.request('/')).status).toBe(401);
     });
   });
 }
