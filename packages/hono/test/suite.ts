@@ -262,6 +262,20 @@ export function registerHonoSuite(label: string, serve: Serve): void {
       expect((await send('/.well-known/other', 'none')).status).toBe(404);
     });
 
+    it('an internal error of the verifier (none expected) is thrown to app.onError, once, and nothing gets through', async () => {
+      const failing: Verifier = { ...createVerifier(options), verifyRequest: () => Promise.reject(new Error('verifier internals broke')) };
+      const broken = await listen(serve, app(failing), fixture.pki.server);
+      try {
+        errors = [];
+        const response = await rawHttpsRequest(broken.url, fixture.tls('client-a'), { path: '/api/me', headers: [['Authorization', `Bearer ${bound()}`]] });
+        expect(response.status).toBe(500);
+        expect(JSON.parse(response.body)).toEqual({ error: 'rewritten by onError' });
+        expect(errors).toEqual([new Error('verifier internals broke')]);
+      } finally {
+        await broken.close();
+      }
+    });
+
     it('a guard without certbound() before it fails closed through app.onError', async () => {
       const application = new Hono<CertboundEnv>();
       application.get('/', requireScopes('api.read'), (c) => c.text('reached'));
