@@ -29,7 +29,8 @@ function nodeRequestOf(c: Context): IncomingMessage | null {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
   if (typeof incoming !== 'object' || incoming === null) return null;
   const candidate = incoming as Partial<IncomingMessage>;
-  if (typeof candidate.headers !== 'object' || !Array.isArray(candidate.rawHeaders) || typeof candidate.socket !== 'object' || candidate.socket === null) return null;
+  if (typeof candidate.headers !== 'object' || candidate.headers === null || !Array.isArray(candidate.rawHeaders)) return null;
+  if (typeof candidate.socket !== 'object' || candidate.socket === null) return null;
   return incoming as IncomingMessage;
 }
 

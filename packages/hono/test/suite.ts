@@ -415,7 +415,7 @@ export function registerHonoSuite(label: string, serve: Serve): void {
         return c.text('rewritten', 500);
       });
       const expected = failure('ERR_VERIFICATION_FAILED', { realm: 'orders' });
-      const envs: Array<Record<string, unknown> | undefined> = [undefined, {}, { incoming: 'not a request' }, { incoming: { headers: {} } }];
+      const envs: Array<Record<string, unknown> | undefined> = [undefined, {}, { incoming: 'not a request' }, { incoming: { headers: {} } }, { incoming: { headers: null, rawHeaders: [], socket: {} } }];
       for (const env of envs) {
         const response = await application.request('/', { headers: { authorization: `Bearer ${bound()}` } }, env);
         expect(response.status).toBe(401);
