@@ -1,7 +1,7 @@
 /**
- * The conformance suite against the three example APIs (Koa, Express, Fastify), each a child process started from
+ * The conformance suite against the example APIs (Koa, Express, Fastify, Hono), each a child process started from
  * one docs/configuration.md file and reached over real mutual TLS. Every case runs unchanged against each; the last test
- * proves the three answered every case identically.
+ * proves they all answered every case identically.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { casesFor } from './cases.js';
 import { ALL_CAPABILITIES, compareOutcomes, runCase, type CaseOutcome, type ConformanceTarget } from './runner.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ADAPTERS = ['koa-api', 'express-api', 'fastify-api'] as const;
+const ADAPTERS = ['koa-api', 'express-api', 'fastify-api', 'hono-api'] as const;
 const cases = casesFor(ALL_CAPABILITIES);
 
 let fixture: AuthFixture;

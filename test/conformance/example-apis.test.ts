@@ -1,5 +1,5 @@
 /**
- * The three example APIs as docs/configuration.md promises them: started by `pnpm --dir examples/X start`, by
+ * The example APIs as docs/configuration.md promises them: started by `pnpm --dir examples/X start`, by
  * `--config` or by `CERTBOUND_CONFIG`, one JSON ready line, clean SIGTERM, startup errors naming the field, the TLS client
  * certificate policy, and the programmatic `startServer(config)` the demo and benchmarks import.
  */
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type VerifierEvent } from '@certbound/core';
 import { startServer as startExpress } from '../../examples/express-api/src/server.js';
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
+import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
 import { CLIENT_ID, createAuthFixture, mtlsRequest, rawHttpsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
 
@@ -19,6 +20,7 @@ const EXAMPLES = [
   { name: 'koa-api', startServer: startKoa },
   { name: 'express-api', startServer: startExpress },
   { name: 'fastify-api', startServer: startFastify },
+  { name: 'hono-api', startServer: startHono },
 ] as const;
 const READY_LINE = /^\{"ready": true, "url": "https:\/\/127\.0\.0\.1:\d+"\}$/;
 

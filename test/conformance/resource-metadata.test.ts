@@ -1,5 +1,5 @@
 /**
- * RFC 9728 on every protected server certbound ships: the three example APIs and the gateway, started from one
+ * RFC 9728 on every protected server certbound ships: the example APIs and the gateway, started from one
  * configuration file with `resourceMetadata`, serve the metadata document at the well-known path (and the §3.1
  * path-suffixed form), and their 401 challenges point at it with `resource_metadata`.
  */
@@ -15,6 +15,7 @@ const SERVERS = [
   ['koa-api', 'examples/koa-api/src/main.ts', '/whoami'],
   ['express-api', 'examples/express-api/src/main.ts', '/whoami'],
   ['fastify-api', 'examples/fastify-api/src/main.ts', '/whoami'],
+  ['hono-api', 'examples/hono-api/src/main.ts', '/whoami'],
   ['gateway', 'packages/gateway/src/cli.ts', '/auth/traefik'],
 ] as const;
 

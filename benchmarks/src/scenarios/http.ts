@@ -5,7 +5,7 @@ import { HELLO_PATH, type Framework } from '../server/spec.js';
 import type { Scenario } from './context.js';
 import { benchVerifier, clientCert, loadVariant, serverTls, writeExampleConfig } from './shared.js';
 
-const NAMES: Record<Framework, string> = { koa: 'Koa', express: 'Express', fastify: 'Fastify' };
+const NAMES: Record<Framework, string> = { koa: 'Koa', express: 'Express', fastify: 'Fastify', hono: 'Hono' };
 /** The example APIs' protected route (docs/configuration.md). */
 const WHOAMI_PATH = '/whoami';
 

@@ -13,6 +13,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpScenario('koa'),
   httpScenario('express'),
   httpScenario('fastify'),
+  httpScenario('hono'),
   peerScenario,
   gatewayScenario,
   jwksHangingScenario,
@@ -22,5 +23,5 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /** `--only` names that select several scenarios. */
 export const GROUPS: Record<string, readonly string[]> = {
-  http: ['http-koa', 'http-express', 'http-fastify'],
+  http: ['http-koa', 'http-express', 'http-fastify', 'http-hono'],
 };

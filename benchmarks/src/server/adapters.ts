@@ -1,5 +1,5 @@
 import { staticKeys, type VerifierOptions } from '@certbound/core';
-import { startExpress, startFastify, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
+import { startExpress, startFastify, startHono, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
 import type { BenchVerifierOptions, Framework, TlsMaterial } from './spec.js';
 
 function verifierOptions(options: BenchVerifierOptions): VerifierOptions {
@@ -25,6 +25,10 @@ export async function startAdapter(framework: Framework, tls: TlsMaterial, optio
       return startFastify(tls, async (app) => {
         await app.register(certbound, { verifier: verifierOptions(options) });
       });
+    }
+    case 'hono': {
+      const { certbound } = await import('@certbound/hono');
+      return startHono(tls, certbound(verifierOptions(options)));
     }
   }
 }

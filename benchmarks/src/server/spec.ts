@@ -2,7 +2,7 @@
 import type { AuthorityConfig } from '@certbound/authority';
 import type { Jwk, JwsAlgorithm } from '@certbound/core';
 
-export type Framework = 'koa' | 'express' | 'fastify';
+export type Framework = 'koa' | 'express' | 'fastify' | 'hono';
 
 export interface TlsMaterial {
   cert: string;
