@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
-import { failure, recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import { failure, resolveVerifier, verifyRequestNow } from '@certbound/core/adapter';
 import type { Verifier, VerifierOptions, VerifyFailure, VerifyResult, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 
@@ -67,19 +67,25 @@ export function certbound(optionsOrVerifier: VerifierOptions | Verifier): Certbo
     ...(resourceMetadata === undefined ? {} : { resourceMetadata }),
   });
 
-  /** The one verify call: the Node request's headers, raw headers, TLS socket, peer address and URL. */
-  function verify(c: Context): Promise<VerifyResult> {
+  /**
+   * The one verify call, on the Node request itself (headers, raw headers, TLS socket, peer address, URL): the
+   * result directly when it is known at once (a repeated token), a promise only when keys must be fetched.
+   */
+  function verify(c: Context): VerifyResult | Promise<VerifyResult> {
     const incoming = nodeRequestOf(c);
-    if (incoming === null) return Promise.resolve(noNodeRequest);
-    return verifier.verifyRequest(requestInputOf(incoming));
+    if (incoming === null) return noNodeRequest;
+    return verifyRequestNow(verifier, incoming);
   }
 
-  const middleware: MiddlewareHandler<CertboundEnv> = async function certbound(c, next) {
-    const result = await verify(c);
-    if (!result.ok) return refuse(c, result);
-    recordAcceptance(result, verifier);
+  function decide(c: Context<CertboundEnv>, next: Next, result: VerifyResult): Promise<Response | void> {
+    if (!result.ok) return Promise.resolve(refuse(c, result));
     c.set('certbound', result);
-    await next();
+    return next();
+  }
+
+  const middleware: MiddlewareHandler<CertboundEnv> = function certbound(c, next) {
+    const result = verify(c);
+    return result instanceof Promise ? result.then((settled) => decide(c, next, settled)) : decide(c, next, result);
   };
   return Object.assign(middleware, { verifier });
 }
