@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Placement } from './placement.js';
-import type { ChildMessage, ParentMessage } from './protocol.js';
+import { CPU_USAGE, type ChildMessage, type ParentMessage } from './protocol.js';
 
 export interface ChildOptions {
   /** Human name for messages and the profile file, e.g. "koa.warm". */
@@ -25,6 +25,8 @@ export interface ChildHandle<Ready> {
   readonly ready: Ready;
   /** Ask the child to run one of its operations; rejects with the child's error message. */
   call<T = unknown>(method: string, args?: unknown, timeoutMs?: number): Promise<T>;
+  /** CPU time the child process has used so far (user + system, every thread), µs, as the child itself reads it. */
+  cpuMicros(): Promise<number>;
   /** Close the child's servers and wait for it to exit; returns the CPU profile written, if any. */
   stop(): Promise<string | undefined>;
 }
@@ -106,10 +108,11 @@ export async function startChild<Ready>(init: unknown, options: ChildOptions): P
     else waiter.reject(new Error(`${options.name}.${message.method}: ${message.error}`));
   });
 
-  return {
+  const handle: ChildHandle<Ready> = {
     name: options.name,
     pid: child.pid ?? -1,
     ready,
+    cpuMicros: () => handle.call<number>(CPU_USAGE, undefined, 10_000),
     call<T>(method: string, args?: unknown, timeoutMs = 600_000): Promise<T> {
       if (exited) return Promise.reject(new Error(`${options.name}: child has exited`));
       const id = nextId++;
@@ -138,6 +141,7 @@ export async function startChild<Ready>(init: unknown, options: ChildOptions): P
       return profiles[0];
     },
   };
+  return handle;
 }
 
 /** Stop several children, ignoring the ones already gone; returns the profiles written. */

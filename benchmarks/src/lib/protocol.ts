@@ -9,3 +9,6 @@ export type ChildMessage =
   | { type: 'error'; message: string }
   | { type: 'reply'; id: number; method: string; ok: true; value: unknown }
   | { type: 'reply'; id: number; method: string; ok: false; error: string };
+
+/** The call every child answers, whatever it runs: its own CPU time so far (user + system, µs). */
+export const CPU_USAGE = 'cpuUsage';

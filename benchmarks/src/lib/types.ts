@@ -42,6 +42,8 @@ export interface Comparison {
   chart?: boolean;
   /** What a reader must know to interpret the value (e.g. why a threshold cannot be reached here). */
   note?: string;
+  /** The figures behind the ratio in a few words (e.g. the two sides' CPU per request), shown beside its bar. */
+  detail?: string;
 }
 
 export interface ProfileFrame {
@@ -78,7 +80,7 @@ export interface TargetOutcome {
   title: string;
   statement: string;
   status: 'met' | 'not met' | 'not measured';
-  checks: { comparison: string; label: string; value: number; unit: string; threshold: number; direction: '>=' | '<='; met: boolean; note?: string }[];
+  checks: { comparison: string; label: string; value: number; unit: string; threshold: number; direction: '>=' | '<='; met: boolean; detail?: string; note?: string }[];
   note?: string;
 }
 
