@@ -34,7 +34,7 @@ export interface Comparison {
   label: string;
   /** What the value means, e.g. "adapter warm ÷ bare Koa". */
   formula: string;
-  unit: 'ratio' | 'µs' | 'count' | 'MiB';
+  unit: 'ratio' | 'µs' | 'ns' | 'count' | 'MiB';
   /** Per-round values when the comparison was alternated; one sample otherwise. */
   stat: Stat;
   target?: TargetRef;
