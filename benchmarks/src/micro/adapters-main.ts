@@ -92,12 +92,14 @@ async function run(setup: Awaited<ReturnType<typeof setUp>>, settings: AdaptersM
   // Warm-up (JIT) doubles as calibration: how many calls fill one round of roundMs.
   for (const { item, shape, handler } of measured) {
     let calls = 0;
+    let nanos = 0;
     const started = performance.now();
     while (performance.now() - started < settings.warmupMs) {
-      await timeCalls(shape, handler, request, 1000);
+      nanos += (await timeCalls(shape, handler, request, 1000)) * 1000;
       calls += 1000;
     }
-    item.iterations = Math.max(1000, Math.ceil((calls * settings.roundMs) / (performance.now() - started)));
+    // Rounds are sized in CPU time, so a busy machine makes them longer in wall time, not shorter in calls.
+    item.iterations = Math.max(1000, Math.ceil((settings.roundMs * 1e6) / Math.max(1, nanos / calls)));
   }
   for (let round = 0; round < settings.rounds; round++) {
     const order = round % 2 === 0 ? measured : [...measured].reverse();

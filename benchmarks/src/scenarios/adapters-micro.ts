@@ -31,7 +31,7 @@ export const adaptersMicroScenario: Scenario = {
     const result = await child.call<AdaptersMicroResult>('run', settings, 5 * 60_000);
     const byId = new Map(result.items.map((item) => [item.id, item]));
     for (const item of result.items) {
-      recorder.figure(`micro.${item.id}`, `${item.label}, per call`, 'ns', item.nsPerCall, `${item.iterations.toLocaleString('en')} calls per round`);
+      recorder.figure(`micro.${item.id}`, `${item.label}, CPU per call`, 'ns', item.nsPerCall, `${item.iterations.toLocaleString('en')} calls per round`);
     }
     for (const item of result.items) {
       if (item.baseline === undefined) continue;
@@ -42,7 +42,7 @@ export const adaptersMicroScenario: Scenario = {
     }
     for (const { id, reason } of result.skipped) recorder.note(`${id} not measured: ${reason}.`);
     recorder.note(
-      `Each adapter was first checked on fake requests: the bound token is let through, the same token on client-b's certificate and no token get 401. Then ${settings.rounds} alternated rounds of about ${settings.roundMs} ms per item (after ${settings.warmupMs} ms of warm-up that also sets the calls per round), each call on a fresh request object of one fake TLS 1.3 connection (socket.getPeerCertificate(false).raw = client-a's DER, getProtocol() = TLSv1.3, remoteAddress 127.0.0.1), RS256, static keys, binding required. Overhead = adapter − the empty handler of the same calling convention in the same round (Koa: async (ctx, next) => await next(); Express: (req, res, next) => next(); Fastify hook: async () => undefined; core: an async function returning a result).`,
+      `Each adapter was first checked on fake requests: the bound token is let through, the same token on client-b's certificate and no token get 401. Then ${settings.rounds} alternated rounds of about ${settings.roundMs} ms of CPU per item (after ${settings.warmupMs} ms of warm-up that also sets the calls per round), each call on a fresh request object of one fake TLS 1.3 connection (socket.getPeerCertificate(false).raw = client-a's DER, getProtocol() = TLSv1.3, remoteAddress 127.0.0.1), RS256, static keys, binding required. Times are the child's CPU time (process.cpuUsage(), user + system) per call, not wall time, so time spent descheduled on a shared machine is not counted. Overhead = adapter − the empty handler of the same calling convention in the same round (Koa: async (ctx, next) => await next(); Express: (req, res, next) => next(); Fastify hook: async () => undefined; core: an async function returning a result).`,
     );
   },
 };
