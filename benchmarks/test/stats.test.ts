@@ -50,6 +50,8 @@ describe('server CPU per request', () => {
         order.push(id);
         return measurements.shift()!;
       },
+      roundsStart: async () => void order.push(`${id} start`),
+      roundsEnd: async () => void order.push(`${id} end`),
     });
     const samples = await alternate(
       [
@@ -59,7 +61,8 @@ describe('server CPU per request', () => {
       ],
       { scope: 'test', rounds: 2, roundSeconds: 1, warmupSeconds: 0 },
     );
-    expect(order).toEqual(['bare', 'adapter', 'remote', 'remote', 'adapter', 'bare']);
+    // The measured rounds are bracketed (a --profile covers them, not the warm-up).
+    expect(order).toEqual(['bare start', 'adapter start', 'remote start', 'bare', 'adapter', 'remote', 'remote', 'adapter', 'bare', 'bare end', 'adapter end', 'remote end']);
     expect(samples.rate.get('bare')).toEqual([100, 90]);
     expect(samples.cpu.get('adapter')).toEqual([29, 30]);
     expect(samples.cpu.has('remote')).toBe(false);

@@ -15,6 +15,9 @@ export interface Variant {
   label: string;
   /** Load the variant for `seconds` and return its rate (and server CPU per request). Throws when the run is unhealthy. */
   measure(seconds: number): Promise<Measurement>;
+  /** Called after the warm-up, before the first measured round, and after the last one (--profile: profile the rounds only). */
+  roundsStart?(): Promise<void>;
+  roundsEnd?(): Promise<void>;
 }
 
 export interface AlternateOptions {
@@ -49,6 +52,7 @@ export async function alternate(variants: readonly Variant[], options: Alternate
     progress(options.scope, `warm-up ${describe(variant.label, measurement, unit)}`);
   }
   const samples: AlternateSamples = { rate: new Map(variants.map((variant) => [variant.id, []])), cpu: new Map() };
+  for (const variant of variants) await variant.roundsStart?.();
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     const line: string[] = [];
@@ -64,5 +68,6 @@ export async function alternate(variants: readonly Variant[], options: Alternate
     }
     progress(options.scope, `round ${round + 1}/${options.rounds}: ${line.join(' · ')}`);
   }
+  for (const variant of variants) await variant.roundsEnd?.();
   return samples;
 }

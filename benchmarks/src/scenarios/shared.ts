@@ -55,6 +55,8 @@ export function loadVariant(id: string, label: string, context: ScenarioContext,
   return {
     id,
     label,
+    roundsStart: async () => server?.startProfile(),
+    roundsEnd: async () => server?.stopProfile(`${label}, measured rounds`),
     async measure(seconds) {
       const before = await server?.cpuMicros();
       const result = await runLoad({ ...load, connections: context.settings.connections, durationSeconds: seconds });
