@@ -173,8 +173,8 @@ export async function stopAll(children: readonly (ChildHandle<unknown> | undefin
       if (child === undefined) return;
       try {
         const file = await child.stop();
-        for (const rounds of child.roundProfiles) profiles.push({ name: `${child.name}, ${rounds.label}`, file: rounds.file });
-        if (file !== undefined && child.roundProfiles.length === 0) profiles.push({ name: child.name, file });
+        for (const rounds of child.roundProfiles) profiles.push({ name: `${child.name}: ${rounds.label}`, file: rounds.file });
+        if (file !== undefined && child.roundProfiles.length === 0) profiles.push({ name: `${child.name}: whole process`, file });
       } catch {
         // Already gone: nothing to stop.
       }

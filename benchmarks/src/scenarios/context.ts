@@ -134,7 +134,7 @@ export class ScenarioRecorder {
     const written = await stopAll(children);
     for (const { name, file } of written) {
       try {
-        const summary = await readProfile(file, `${name} process`);
+        const summary = await readProfile(file, name);
         this.profiles.push(summary);
         process.stderr.write(formatProfile(summary) + '\n');
       } catch (error) {
