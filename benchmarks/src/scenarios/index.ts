@@ -1,3 +1,4 @@
+import { adaptersMicroScenario } from './adapters-micro.js';
 import type { Scenario } from './context.js';
 import { clientScenario } from './client.js';
 import { gatewayScenario } from './gateway.js';
@@ -10,6 +11,7 @@ import { verifyScenario } from './verify.js';
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
   verifyScenario,
+  adaptersMicroScenario,
   httpScenario('koa'),
   httpScenario('express'),
   httpScenario('fastify'),
