@@ -8,17 +8,18 @@ export interface VerifierInternals {
   rejectAuthorization(success: VerifySuccess, code: ErrorCode): void;
 }
 
-// Keyed by the verifier object itself, so the public Verifier interface stays free of internal members.
-const internals = new WeakMap<Verifier, VerifierInternals>();
+// A symbol-keyed, non-enumerable property of the verifier object: the public Verifier interface stays free of
+// internal members, and reading it on every request is a property load, not a WeakMap lookup.
+const INTERNALS = Symbol('certbound verifier internals');
 // Which verifier accepted a success, so a guard (a separate middleware) formats its refusal like that verifier.
 const acceptedBy = new WeakMap<VerifySuccess, Verifier>();
 
 export function registerVerifier(verifier: Verifier, verifierInternals: VerifierInternals): void {
-  internals.set(verifier, verifierInternals);
+  Object.defineProperty(verifier, INTERNALS, { value: verifierInternals });
 }
 
 export function internalsOf(verifier: Verifier): VerifierInternals | undefined {
-  return internals.get(verifier);
+  return (verifier as unknown as Record<symbol, VerifierInternals | undefined>)[INTERNALS];
 }
 
 /**
