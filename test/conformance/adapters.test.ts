@@ -1,7 +1,7 @@
 /**
- * The conformance suite against the three example APIs (Koa, Express, Fastify), each a child process started from
+ * The conformance suite against the four example APIs (Koa, Express, Fastify, NestJS), each a child process started from
  * one docs/configuration.md file and reached over real mutual TLS. Every case runs unchanged against each; the last test
- * proves the three answered every case identically.
+ * proves the four answered every case identically.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import { casesFor } from './cases.js';
 import { ALL_CAPABILITIES, compareOutcomes, runCase, type CaseOutcome, type ConformanceTarget } from './runner.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ADAPTERS = ['koa-api', 'express-api', 'fastify-api'] as const;
+const ADAPTERS = ['koa-api', 'express-api', 'fastify-api', 'nestjs-api'] as const;
+/** tsx reads the root tsconfig.json, which enables no decorators: the NestJS example is compiled with the examples' one. */
+const CHILD_ENV: Partial<Record<(typeof ADAPTERS)[number], Record<string, string>>> = { 'nestjs-api': { TSX_TSCONFIG_PATH: 'examples/tsconfig.json' } };
 const cases = casesFor(ALL_CAPABILITIES);
 
 let fixture: AuthFixture;
@@ -35,7 +37,7 @@ for (const name of ADAPTERS) {
     tables.set(name, outcomes);
 
     beforeAll(async () => {
-      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile } });
+      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile, ...CHILD_ENV[name] } });
       target = { name, url: child.url, capabilities: ALL_CAPABILITIES };
       console.info(`conformance: ${name} at ${child.url} runs ${cases.length} cases`);
     });

@@ -1,5 +1,5 @@
 /**
- * RFC 9728 on every protected server certbound ships: the three example APIs and the gateway, started from one
+ * RFC 9728 on every protected server certbound ships: the four example APIs and the gateway, started from one
  * configuration file with `resourceMetadata`, serve the metadata document at the well-known path (and the §3.1
  * path-suffixed form), and their 401 challenges point at it with `resource_metadata`.
  */
@@ -15,6 +15,7 @@ const SERVERS = [
   ['koa-api', 'examples/koa-api/src/main.ts', '/whoami'],
   ['express-api', 'examples/express-api/src/main.ts', '/whoami'],
   ['fastify-api', 'examples/fastify-api/src/main.ts', '/whoami'],
+  ['nestjs-api', 'examples/nestjs-api/src/main.ts', '/whoami'],
   ['gateway', 'packages/gateway/src/cli.ts', '/auth/traefik'],
 ] as const;
 
@@ -42,7 +43,15 @@ for (const [name, main, protectedPath] of SERVERS) {
   describe(`RFC 9728: ${name}`, () => {
     let url: string;
     beforeAll(async () => {
-      const child = await startChild({ args: tsxArgs(main), cwd: root, env: { CERTBOUND_CONFIG: name === 'gateway' ? gatewayConfigFile : configFile } });
+      const child = await startChild({
+        args: tsxArgs(main),
+        cwd: root,
+        env: {
+          CERTBOUND_CONFIG: name === 'gateway' ? gatewayConfigFile : configFile,
+          // tsx reads the root tsconfig.json, which enables no decorators: the NestJS example needs the examples' one.
+          ...(name === 'nestjs-api' ? { TSX_TSCONFIG_PATH: 'examples/tsconfig.json' } : {}),
+        },
+      });
       url = child.url;
     });
 
