@@ -13,6 +13,7 @@ import { loadGatewayConfig, startGateway, type StartGatewayOptions } from '@cert
 import { startServer as startExpress } from '../../examples/express-api/src/server.js';
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
 import { createAuthFixture, mtlsAgent, type AuthFixture } from '../support/index.js';
 
 const TIMEOUT_MS = 5000;
@@ -121,6 +122,7 @@ const TARGETS = [
   ['koa-api', () => exampleTarget(startKoa)],
   ['express-api', () => exampleTarget(startExpress)],
   ['fastify-api', () => exampleTarget(startFastify)],
+  ['nestjs-api', () => exampleTarget(startNest)],
   ['gateway', gatewayTarget],
 ] as const;
 

@@ -2,7 +2,7 @@
  * A stranger's install, on every run: pack every package from the working tree, install the tarballs with plain npm
  * into an empty project, then use them with plain node, npx and tsc — as the README's install lines promise.
  *
- * Needs npm and the npm registry (for express, fastify, koa and TypeScript). Under CI=true nothing here is skipped;
+ * Needs npm and the npm registry (for express, fastify, koa, the Nest packages and TypeScript). Under CI=true nothing here is skipped;
  * locally CERTBOUND_SKIP_PACKAGING=1 skips the suite and says so.
  */
 import { execFile } from 'node:child_process';
@@ -16,11 +16,15 @@ import { readmeSnippet } from '../support/readme.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-const PACKAGES = ['core', 'koa', 'express', 'fastify', 'gateway', 'client', 'authority', 'dev-pki'] as const;
-const ADAPTERS = ['koa', 'express', 'fastify'] as const;
+const PACKAGES = ['core', 'koa', 'express', 'fastify', 'nestjs', 'gateway', 'client', 'authority', 'dev-pki'] as const;
+const ADAPTERS = ['koa', 'express', 'fastify', 'nestjs'] as const;
 const CLIS = { 'certbound-gateway': /^usage: certbound-gateway /, 'certbound-authority': /^usage: certbound-authority /, 'certbound-pki': /^usage: certbound-pki / };
 /** The route each adapter's README example protects. */
-const EXAMPLE_PATH = { koa: '/', express: '/orders', fastify: '/orders' } as const;
+const EXAMPLE_PATH = { koa: '/', express: '/orders', fastify: '/orders', nestjs: '/orders' } as const;
+/** Compiler options an adapter's README example needs beyond the strict consumer's: Nest's decorators. */
+const EXAMPLE_COMPILER_OPTIONS: Partial<Record<(typeof ADAPTERS)[number], Record<string, unknown>>> = { nestjs: { experimentalDecorators: true } };
+/** What a Nest application installs beside @certbound/nestjs (its peers, and the platform the README example uses). */
+const NEST_PACKAGES = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'] as const;
 
 const optedOut = process.env['CI'] !== 'true' && process.env['CERTBOUND_SKIP_PACKAGING'] === '1';
 if (optedOut) process.stderr.write('test/packaging: skipped because CERTBOUND_SKIP_PACKAGING=1 (never skipped under CI=true)\n');
@@ -60,7 +64,7 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
     const env = strangerEnv();
     await sh('npm', ['init', '-y'], { cwd: app, env });
     const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'];
-    await sh('npm', [...install, ...PACKAGES.map(tarballOf), 'express', 'fastify', 'koa'], { cwd: app, env, timeoutMs: 300_000 });
+    await sh('npm', [...install, ...PACKAGES.map(tarballOf), 'express', 'fastify', 'koa', ...NEST_PACKAGES], { cwd: app, env, timeoutMs: 300_000 });
     // For the strict type check: TypeScript and the framework types a consumer adds. content-disposition@1 at the top
     // keeps @types/koa on its own typings (express 5.3 would otherwise hoist v2, whose bundled types it cannot read).
     await sh('npm', [...install, 'typescript@~5.9.3', '@types/node@^20.19', '@types/express@^5', '@types/koa@^3', 'content-disposition@^1'], { cwd: app, env, timeoutMs: 300_000 });
@@ -109,7 +113,7 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
 
   it.each(['core', ...ADAPTERS])('a CommonJS app can require() @certbound/%s (Node ≥ 20.19)', async (name) => {
     const { stdout } = await sh(process.execPath, ['-e', `const m = require('@certbound/${name}'); console.log(Object.keys(m).join(','));`], { cwd: app, env: strangerEnv() });
-    expect(stdout).toMatch(name === 'core' ? /createVerifier/ : /certbound/);
+    expect(stdout).toMatch(name === 'core' ? /createVerifier/ : name === 'nestjs' ? /CertboundGuard/ : /certbound/);
   });
 
   it.each(Object.entries(CLIS))('npx %s --help prints its usage', async (cli, usage) => {
@@ -145,7 +149,7 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
       mkdirSync(join(outDir, 'src'), { recursive: true });
       copyFileSync(join(root, `packages/${name}/examples/server.ts`), join(outDir, 'src/server.ts'));
       writeFileSync(join(outDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-      writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist' }, ['src/server.ts'])));
+      writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist', ...EXAMPLE_COMPILER_OPTIONS[name] }, ['src/server.ts'])));
       await sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', outDir], { cwd: app });
     }, 120_000);
     registerSnippetServerTests({ path: EXAMPLE_PATH[name], command: () => ({ args: [join(outDir, 'dist/server.js')], cwd: outDir }) });
