@@ -12,7 +12,7 @@ export interface RunArgs {
 
 export const USAGE = `usage: pnpm bench [--quick] [--only NAME[,NAME...]] [--profile] [--out DIR]
   --quick        short rounds (whole run under 5 minutes on 2 cores)
-  --only NAME    run only these scenarios: verify, http-koa, http-express, http-fastify, http (all three),
+  --only NAME    run only these scenarios: verify, http-koa, http-express, http-fastify, http (all three), http-nestjs,
                  peer, gateway, client, memory
   --profile      run the server side under node --cpu-prof (into benchmarks/.profiles/) and print top frames
   --out DIR      write results there instead of benchmarks/results`;
