@@ -5,14 +5,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthFixture, startChild, stopAllChildren, tsxArgs, type AuthFixture, type ChildServer } from '../support/index.js';
+import { createAuthFixture, exampleEnv, startChild, stopAllChildren, tsxArgs, type AuthFixture, type ChildServer } from '../support/index.js';
 import { casesFor } from './cases.js';
 import { ALL_CAPABILITIES, compareOutcomes, runCase, type CaseOutcome, type ConformanceTarget } from './runner.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ADAPTERS = ['koa-api', 'express-api', 'fastify-api', 'nestjs-api'] as const;
-/** tsx reads the root tsconfig.json, which enables no decorators: the NestJS example is compiled with the examples' one. */
-const CHILD_ENV: Partial<Record<(typeof ADAPTERS)[number], Record<string, string>>> = { 'nestjs-api': { TSX_TSCONFIG_PATH: 'examples/tsconfig.json' } };
 const cases = casesFor(ALL_CAPABILITIES);
 
 let fixture: AuthFixture;
@@ -37,7 +35,7 @@ for (const name of ADAPTERS) {
     tables.set(name, outcomes);
 
     beforeAll(async () => {
-      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile, ...CHILD_ENV[name] } });
+      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile, ...exampleEnv(name) } });
       target = { name, url: child.url, capabilities: ALL_CAPABILITIES };
       console.info(`conformance: ${name} at ${child.url} runs ${cases.length} cases`);
     });

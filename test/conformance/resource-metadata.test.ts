@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { readResourceMetadata, resourceMetadataUrlOf } from '@certbound/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ISSUER, createAuthFixture, mtlsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
+import { ISSUER, createAuthFixture, exampleEnv, mtlsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const RESOURCE = 'https://orders.certbound.test/v1';
@@ -48,8 +48,7 @@ for (const [name, main, protectedPath] of SERVERS) {
         cwd: root,
         env: {
           CERTBOUND_CONFIG: name === 'gateway' ? gatewayConfigFile : configFile,
-          // tsx reads the root tsconfig.json, which enables no decorators: the NestJS example needs the examples' one.
-          ...(name === 'nestjs-api' ? { TSX_TSCONFIG_PATH: 'examples/tsconfig.json' } : {}),
+          ...exampleEnv(name),
         },
       });
       url = child.url;
