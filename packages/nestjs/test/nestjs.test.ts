@@ -120,13 +120,14 @@ class ClassGuardedController {
 
 type Platform = 'express' | 'fastify';
 
-async function listen(module: object, platform: Platform): Promise<{ app: INestApplication; url: string }> {
+async function listen(module: object, platform: Platform, setup?: (app: INestApplication) => void): Promise<{ app: INestApplication; url: string }> {
   const https = { cert: fixture.pki.server.cert, key: fixture.pki.server.key, requestCert: true, rejectUnauthorized: false };
   const app =
     platform === 'express'
       ? await NestFactory.create(module as never, new ExpressAdapter(), { httpsOptions: https, logger: false })
       : await NestFactory.create(module as never, new FastifyAdapter({ https }), { logger: false });
   app.useGlobalFilters(new RewriteEverything());
+  setup?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
   return { app, url: `https://127.0.0.1:${port}` };
@@ -379,6 +380,20 @@ for (const platform of ['express', 'fastify'] as const) {
         await app.close();
       }
       expect(counting.closed()).toBe(1);
+    });
+
+    it('app.useGlobalGuards(app.get(CertboundGuard)) guards every route like APP_GUARD', async () => {
+      @Module({ imports: [CertboundModule.forRoot(options)], controllers: [RouteController] })
+      class PlainModule {}
+      const { app, url } = await listen(PlainModule, platform, (nest) => nest.useGlobalGuards(nest.get(CertboundGuard)));
+      try {
+        const refused = await rawHttpsRequest(url, fixture.tls('client-a'), { path: '/routes/unguarded' });
+        expect([refused.status, refused.header('www-authenticate')]).toEqual([401, ['Bearer, mtls_pop']]);
+        const admitted = await rawHttpsRequest(url, fixture.tls('client-a'), { path: '/routes/unguarded', headers: [['Authorization', `Bearer ${bound()}`]] });
+        expect(admitted.status).toBe(200);
+      } finally {
+        await app.close();
+      }
     });
 
     it('a Verifier passed in stays open after app.close(): its owner closes it', async () => {
