@@ -30,6 +30,7 @@ const optedOut = process.env['CI'] !== 'true' && process.env['CERTBOUND_SKIP_PAC
 if (optedOut) process.stderr.write('test/packaging: skipped because CERTBOUND_SKIP_PACKAGING=1 (never skipped under CI=true)\n');
 
 const work = mkdtempSync(join(tmpdir(), 'certbound-packaging-'));
+const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'] as const;
 const tarballs = join(work, 'tarballs');
 const app = join(work, 'app');
 
@@ -63,7 +64,6 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
     mkdirSync(app);
     const env = strangerEnv();
     await sh('npm', ['init', '-y'], { cwd: app, env });
-    const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'];
     await sh('npm', [...install, ...PACKAGES.map(tarballOf), 'express', 'fastify', 'koa', ...NEST_PACKAGES], { cwd: app, env, timeoutMs: 300_000 });
     // For the strict type check: TypeScript and the framework types a consumer adds. content-disposition@1 at the top
     // keeps @types/koa on its own typings (express 5.3 would otherwise hoist v2, whose bundled types it cannot read).
@@ -153,6 +153,23 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
       await sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', outDir], { cwd: app });
     }, 120_000);
     registerSnippetServerTests({ path: EXAMPLE_PATH[name], command: () => ({ args: [join(outDir, 'dist/server.js')], cwd: outDir }) });
+  });
+
+  // The peer range says Nest 11 too (the workspace tests run Nest 12): the same README example, on Nest 11's packages.
+  describe('the @certbound/nestjs README example on Nest 11, installed from its tarball', () => {
+    const dir = join(work, 'nest11');
+    beforeAll(async () => {
+      mkdirSync(join(dir, 'src'), { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+      const nest11 = ['@nestjs/common@^11', '@nestjs/core@^11', '@nestjs/platform-express@^11', 'reflect-metadata', 'rxjs', 'typescript@~5.9.3', '@types/node@^20.19'];
+      await sh('npm', [...install, tarballOf('core'), tarballOf('nestjs'), ...nest11], { cwd: dir, env: strangerEnv(), timeoutMs: 300_000 });
+      const { stdout } = await sh(process.execPath, ['-p', "require('@nestjs/core/package.json').version"], { cwd: dir });
+      expect(stdout.trim()).toMatch(/^11\./);
+      copyFileSync(join(root, 'packages/nestjs/examples/server.ts'), join(dir, 'src/server.ts'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist', ...EXAMPLE_COMPILER_OPTIONS.nestjs }, ['src/server.ts'])));
+      await sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir });
+    }, 420_000);
+    registerSnippetServerTests({ path: EXAMPLE_PATH.nestjs, command: () => ({ args: [join(dir, 'dist/server.js')], cwd: dir }) });
   });
 
   it('the README example of each adapter is the file this suite compiles', () => {
