@@ -14,6 +14,7 @@ import { startServer as startExpress } from '../../examples/express-api/src/serv
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
 import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
 import { createAuthFixture, mtlsAgent, type AuthFixture } from '../support/index.js';
 
 const TIMEOUT_MS = 5000;
@@ -123,6 +124,7 @@ const TARGETS = [
   ['express-api', () => exampleTarget(startExpress)],
   ['fastify-api', () => exampleTarget(startFastify)],
   ['hono-api', () => exampleTarget(startHono)],
+  ['nestjs-api', () => exampleTarget(startNest)],
   ['gateway', gatewayTarget],
 ] as const;
 

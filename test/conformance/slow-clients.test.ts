@@ -11,6 +11,7 @@ import { startServer as startExpress } from '../../examples/express-api/src/serv
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
 import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
 import { createAuthFixture, rawHttpsRequest, type AuthFixture } from '../support/index.js';
 
 const EXAMPLES = [
@@ -18,6 +19,7 @@ const EXAMPLES = [
   ['express-api', startExpress],
   ['fastify-api', startFastify],
   ['hono-api', startHono],
+  ['nestjs-api', startNest],
 ] as const;
 
 let fixture: AuthFixture;

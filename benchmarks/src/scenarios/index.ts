@@ -3,6 +3,7 @@ import type { Scenario } from './context.js';
 import { clientScenario } from './client.js';
 import { gatewayScenario } from './gateway.js';
 import { httpScenario } from './http.js';
+import { httpNestScenario } from './http-nestjs.js';
 import { jwksHangingScenario } from './jwks-hanging.js';
 import { memoryScenario } from './memory.js';
 import { peerScenario } from './peer.js';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpScenario('express'),
   httpScenario('fastify'),
   httpScenario('hono'),
+  httpNestScenario,
   peerScenario,
   gatewayScenario,
   jwksHangingScenario,
