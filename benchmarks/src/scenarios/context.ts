@@ -92,13 +92,18 @@ export class ScenarioRecorder {
    * (id `ID.cpu`, baseline ÷ candidate) when both servers' CPU was read, and throughput (id `ID`, candidate ÷
    * baseline). `names` are the two sides as the formulas say them.
    */
-  compare(samples: AlternateSamples, row: { id: string; label: string; candidate: string; baseline: string; names: [candidate: string, baseline: string]; cpuTarget?: TargetRef; rateTarget?: TargetRef }): void {
+  compare(
+    samples: AlternateSamples,
+    row: { id: string; label: string; candidate: string; baseline: string; names: [candidate: string, baseline: string]; cpuTarget?: TargetRef; rateTarget?: TargetRef; cpuOnly?: boolean },
+  ): void {
     const [candidateName, baselineName] = row.names;
     const candidateCpu = samples.cpu.get(row.candidate);
     const baselineCpu = samples.cpu.get(row.baseline);
     if (candidateCpu !== undefined && baselineCpu !== undefined) {
       this.cpuRatio(`${row.id}.cpu`, `${row.label} (CPU/req)`, `server CPU per request: ${baselineName} ÷ ${candidateName}`, candidateCpu, baselineCpu, row.cpuTarget);
     }
+    // At one offered rate for both sides (cpuOnly), requests per second say nothing.
+    if (row.cpuOnly === true) return;
     this.ratio(row.id, `${row.label} (req/s)`, `requests per second: ${candidateName} ÷ ${baselineName}`, samples.rate.get(row.candidate)!, samples.rate.get(row.baseline)!, row.rateTarget);
   }
 

@@ -50,14 +50,25 @@ export async function writeExampleConfig(fixtures: Fixtures, name: string, field
  * An HTTP variant measured with autocannon; every response must be 2xx for the round to count. With `server`, the
  * server process's own CPU time is read before and after the run and divided by the responses counted.
  */
-export function loadVariant(id: string, label: string, context: ScenarioContext, options: Omit<LoadOptions, 'durationSeconds' | 'connections'> & { server?: ChildHandle<unknown> }): Variant {
-  const { server, ...load } = options;
+export function loadVariant(
+  id: string,
+  label: string,
+  context: ScenarioContext,
+  options: Omit<LoadOptions, 'durationSeconds' | 'connections' | 'steadyCpu'> & { server?: ChildHandle<unknown>; steady?: boolean },
+): Variant {
+  const { server, steady, ...load } = options;
   return {
     id,
     label,
     roundsStart: async () => server?.startProfile(),
     roundsEnd: async () => server?.stopProfile(`${label}, measured rounds`),
     async measure(seconds) {
+      if (steady === true && server !== undefined) {
+        // CPU per request inside the run (connections up, no handshakes or teardown in the window).
+        const result = await runLoad({ ...load, connections: context.settings.connections, durationSeconds: seconds, steadyCpu: () => server.cpuMicros() });
+        assertHealthy(label, result);
+        return result.steadyCpuMicrosPerRequest === undefined ? { rate: result.rps } : { rate: result.rps, cpuMicrosPerRequest: result.steadyCpuMicrosPerRequest };
+      }
       const before = await server?.cpuMicros();
       const result = await runLoad({ ...load, connections: context.settings.connections, durationSeconds: seconds });
       const after = await server?.cpuMicros();

@@ -108,6 +108,25 @@ export async function startHttp200(body = ''): Promise<RunningServer> {
   return listen(server, 'http');
 }
 
+/**
+ * The hello world behind one middleware that does nothing but continue, in the framework's own style (Fastify: an
+ * `onRequest` hook): the price of any middleware, to tell the framework's share of an adapter's cost from certbound's.
+ */
+export async function startEmptyMiddleware(framework: Framework, tls: TlsMaterial): Promise<RunningServer> {
+  switch (framework) {
+    case 'koa':
+      return startKoa(tls, (_ctx, next) => next());
+    case 'express':
+      return startExpress(tls, (_req, _res, next) => next());
+    case 'fastify':
+      return startFastify(tls, async (app) => {
+        app.addHook('onRequest', (_request, _reply, done) => done());
+      });
+    case 'hono':
+      return startHono(tls, (_c, next) => next());
+  }
+}
+
 export async function startBare(framework: Framework | 'node', tls: TlsMaterial): Promise<RunningServer> {
   switch (framework) {
     case 'koa':

@@ -6,7 +6,7 @@ import { serveChild } from '../lib/child-runtime.js';
 import { startAdapter, verifierOptions } from './adapters.js';
 import { startAuthorityServer } from './authority.js';
 import { startExampleApi } from './example.js';
-import { startBare, startHttp200, type RunningServer } from './frameworks.js';
+import { startBare, startEmptyMiddleware, startHttp200, type RunningServer } from './frameworks.js';
 import { startGatewayServer } from './gateway.js';
 import { startNest } from './nestjs.js';
 import { startPeer } from './peer.js';
@@ -16,6 +16,8 @@ async function start(spec: ServerSpec): Promise<RunningServer> {
   switch (spec.kind) {
     case 'bare':
       return startBare(spec.framework, spec.tls);
+    case 'empty-middleware':
+      return startEmptyMiddleware(spec.framework, spec.tls);
     case 'adapter':
       return startAdapter(spec.framework, spec.tls, spec.verifier);
     case 'example':

@@ -25,6 +25,8 @@ export interface BenchVerifierOptions {
 export type ServerSpec =
   /** The framework's hello world over mTLS (`requestCert`, no auth). */
   | { kind: 'bare'; framework: Framework | 'node'; tls: TlsMaterial }
+  /** The same hello world behind one empty middleware (hook) of the framework: what any middleware costs. */
+  | { kind: 'empty-middleware'; framework: Framework; tls: TlsMaterial }
   /** The same hello world behind the certbound adapter. */
   | { kind: 'adapter'; framework: Framework; tls: TlsMaterial; verifier: BenchVerifierOptions }
   /** The framework's example API (examples/<framework>-api) from a configuration file (docs/configuration.md). */
