@@ -45,6 +45,9 @@ export class TokenCache {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #bytes = 0;
+  /** Lookups that found an entry, and that did not: read by the cache metrics (docs/observability.md). */
+  hits = 0;
+  misses = 0;
 
   constructor(maxEntries: number, maxBytes: number) {
     this.#maxEntries = maxEntries;
@@ -62,7 +65,11 @@ export class TokenCache {
 
   get(token: string): VerifiedToken | undefined {
     const entry = this.#entries.get(token);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     entry.referenced = true;
     return entry.value;
   }
