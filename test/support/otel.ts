@@ -3,8 +3,12 @@
  * through a reader collected on demand. Passed to certbound through its `telemetry` option, so no test registers
  * a global provider that another test would see.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { MeterProvider, MetricReader, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+import { SOURCE_FLAGS } from './child.js';
 
 class OnDemandReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -93,4 +97,25 @@ export function secretForms(secret: string | Uint8Array): string[] {
   }
   const bytes = Buffer.from(secret);
   return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex')].map((form) => form.slice(0, 64));
+}
+
+/**
+ * Search everything the providers exported for every form of every secret: how many strings and forms were
+ * searched (so a test can tell the search was not empty) and the start of the first form found, if any.
+ */
+export async function searchExported(telemetries: TestTelemetry[], secrets: (string | Uint8Array)[]): Promise<{ texts: number; forms: number; found: string | undefined }> {
+  const texts = (await Promise.all(telemetries.map(exportedText))).flat();
+  const forms = secrets.flatMap(secretForms);
+  const found = forms.find((form) => texts.some((text) => text.includes(form)));
+  return { texts: texts.length, forms: forms.length, found: found?.slice(0, 12) };
+}
+
+/**
+ * Run an ES module `script` (TypeScript sources importable) in a child Node process in which @opentelemetry/api
+ * cannot be resolved, as in an application that never installed it; resolves with its stdout.
+ */
+export async function runWithoutOtelApi(script: string): Promise<string> {
+  const hide = new URL('./hide-otel-api.mjs', import.meta.url).href;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', hide, ...SOURCE_FLAGS, '--input-type=module', '--eval', script], { timeout: 20_000 });
+  return stdout;
 }

@@ -2,15 +2,11 @@
 // introspection endpoint, its metrics and spans read back through the SDK's in-memory exporters. Providers are
 // injected through the `telemetry` option; the last test searches everything exported for tokens, keys and
 // certificates.
-import { execFile } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { metrics as otelMetrics, trace as otelTrace } from '@opentelemetry/api';
 import { exportJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SOURCE_FLAGS } from '../../../test/support/child.js';
-import { createTestTelemetry, exportedText, secretForms, type TestTelemetry } from '../../../test/support/otel.js';
+import { createTestTelemetry, exportedText, runWithoutOtelApi, searchExported, type TestTelemetry } from '../../../test/support/otel.js';
 import { ConfigurationError, introspection, remoteKeys, staticKeys } from '../src/index.js';
 import type { BindingPolicy, Verifier, VerifierOptions } from '../src/types.js';
 import { createVerifier } from '../src/verify/verifier.js';
@@ -275,9 +271,8 @@ describe('the telemetry option', () => {
   });
 
   it('without @opentelemetry/api installed, the verifier loads and verifies (a child that cannot resolve it)', async () => {
-    const hide = fileURLToPath(new URL('./helpers/hide-otel-api.mjs', import.meta.url));
-    const otel = pathToFileURL(fileURLToPath(new URL('../src/telemetry/otel.ts', import.meta.url))).href;
-    const index = pathToFileURL(fileURLToPath(new URL('../src/index.ts', import.meta.url))).href;
+    const otel = new URL('../src/telemetry/otel.ts', import.meta.url).href;
+    const index = new URL('../src/index.ts', import.meta.url).href;
     const script = `
       const { otelApi } = await import(${JSON.stringify(otel)});
       const { createVerifier, staticKeys } = await import(${JSON.stringify(index)});
@@ -285,20 +280,16 @@ describe('the telemetry option', () => {
         keys: staticKeys({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k' }] }) });
       const result = await verifier.verifyRequest({ headers: {} });
       process.stdout.write(JSON.stringify({ api: otelApi !== null, code: result.code }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', pathToFileURL(hide).href, ...SOURCE_FLAGS, '--input-type=module', '--eval', script], { timeout: 20_000 });
+    const stdout = await runWithoutOtelApi(script);
     expect(JSON.parse(stdout)).toEqual({ api: false, code: 'ERR_NO_CREDENTIALS' });
   });
 });
 
 describe('what is exported', () => {
   it('carries no token, key or certificate in any span or metric attribute, event or name', async () => {
-    const texts = (await Promise.all(everyTelemetry.map(exportedText))).flat();
-    expect(texts.length).toBeGreaterThan(100);
-    const forms = secrets.flatMap(secretForms);
-    expect(forms.length).toBeGreaterThan(20);
-    for (const form of forms) {
-      const found = texts.find((text) => text.includes(form));
-      expect(found, `a secret (${form.slice(0, 12)}…) was exported`).toBeUndefined();
-    }
+    const search = await searchExported(everyTelemetry, secrets);
+    expect(search.texts).toBeGreaterThan(100);
+    expect(search.forms).toBeGreaterThan(20);
+    expect(search.found).toBeUndefined();
   });
 });
