@@ -97,6 +97,15 @@ export function checkTelemetryOption(value: unknown): void {
   }
 }
 
+/** Run a call into the OpenTelemetry SDK: a throwing provider never fails a token request. */
+function safely<T>(call: () => T): T | undefined {
+  try {
+    return call();
+  } catch {
+    return undefined;
+  }
+}
+
 function errorCodeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : error instanceof Error ? error.name : 'error';
@@ -109,32 +118,36 @@ export function openClientTelemetry(option: false | ClientTelemetryOptions | und
   const meterProvider = option?.meterProvider as { getMeter(name: string): Meter } | undefined;
   if (api === null && tracerProvider === undefined && meterProvider === undefined) return null;
   // The global tracer is a proxy that follows an SDK registered later; the global meter is taken now.
-  const tracer = tracerProvider?.getTracer(SCOPE) ?? api?.trace.getTracer(SCOPE);
-  const meter = meterProvider?.getMeter(SCOPE) ?? api?.metrics.getMeter(SCOPE);
-  const requests = meter?.createCounter('certbound.client.token_requests', { unit: '{request}', description: 'Requests to the token endpoint, by flow and outcome.' });
-  const duration = meter?.createHistogram('certbound.client.token_request.duration', {
-    unit: 's',
-    description: 'Time from sending a token request to its result, retries included.',
-    advice: { explicitBucketBoundaries: BUCKETS_SECONDS },
-  });
+  const tracer = safely(() => tracerProvider?.getTracer(SCOPE) ?? api?.trace.getTracer(SCOPE));
+  const meter = safely(() => meterProvider?.getMeter(SCOPE) ?? api?.metrics.getMeter(SCOPE));
+  const requests = safely(() => meter?.createCounter('certbound.client.token_requests', { unit: '{request}', description: 'Requests to the token endpoint, by flow and outcome.' }));
+  const duration = safely(() =>
+    meter?.createHistogram('certbound.client.token_request.duration', {
+      unit: 's',
+      description: 'Time from sending a token request to its result, retries included.',
+      advice: { explicitBucketBoundaries: BUCKETS_SECONDS },
+    }),
+  );
 
   return {
     async tokenRequest(flow, requestedType, run) {
       const started = performance.now();
-      const span = tracer?.startSpan(SPAN_NAMES[flow], { kind: SPAN_KIND_CLIENT, attributes: { 'certbound.client.flow': flow, 'certbound.client.token_type': requestedType } });
+      const span = safely(() => tracer?.startSpan(SPAN_NAMES[flow], { kind: SPAN_KIND_CLIENT, attributes: { 'certbound.client.flow': flow, 'certbound.client.token_type': requestedType } }));
       const handle: TokenRequestSpan | null =
         span === undefined
           ? null
           : {
               server(url) {
-                span.setAttribute('server.address', url.hostname.replace(/^\[(.*)\]$/, '$1'));
-                span.setAttribute('server.port', url.port === '' ? 443 : Number(url.port));
+                safely(() => {
+                  span.setAttribute('server.address', url.hostname.replace(/^\[(.*)\]$/, '$1'));
+                  span.setAttribute('server.port', url.port === '' ? 443 : Number(url.port));
+                });
               },
               status(code) {
-                span.setAttribute('http.response.status_code', code);
+                safely(() => span.setAttribute('http.response.status_code', code));
               },
             };
-      const finish = (errorType: string | undefined): void => {
+      const finish = (errorType: string | undefined): void => void safely(() => {
         const attributes: Record<string, string> = { 'certbound.client.flow': flow, 'certbound.client.outcome': errorType === undefined ? 'success' : 'failure' };
         if (errorType !== undefined) attributes['error.type'] = errorType;
         requests?.add(1, attributes);
@@ -145,13 +158,13 @@ export function openClientTelemetry(option: false | ClientTelemetryOptions | und
           span.setStatus({ code: STATUS_ERROR });
         }
         span.end();
-      };
+      });
       try {
         const result = span === undefined || api === null ? await run(handle) : await api.context.with(api.trace.setSpan(api.context.active(), span), () => run(handle));
         finish(undefined);
         return result;
       } catch (error) {
-        const status = (error as { status?: unknown }).status;
+        const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
         if (typeof status === 'number' && status > 0) handle?.status(status);
         finish(errorCodeOf(error));
         throw error;

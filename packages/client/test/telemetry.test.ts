@@ -154,6 +154,24 @@ describe('the telemetry option', () => {
     expect(await otel.sum('certbound.client.token_requests')).toBe(0);
   });
 
+  it('a provider that throws does not fail the token request', async () => {
+    const boom = (): never => {
+      throw new Error('telemetry backend down');
+    };
+    const otel = telemetry();
+    const client = observedClient(
+      {
+        clientId: APP.clientId,
+        credential: appCertificate(),
+        telemetry: { tracerProvider: { getTracer: () => ({ startSpan: boom }) }, meterProvider: { getMeter: () => ({ createCounter: () => ({ add: boom }), createHistogram: boom }) } },
+      },
+      otel,
+    );
+    const result = await client.acquireTokenForClient({ scopes: [`${ORDERS}/.default`], mtlsProofOfPossession: true, forceRefresh: true });
+    secrets.push(result.accessToken);
+    expect(result.tokenType).toBe('mtls_pop');
+  });
+
   it.each([
     ['on', /telemetry must be false or/],
     [{ tracerProvider: {} }, /telemetry\.tracerProvider must be an OpenTelemetry provider/],

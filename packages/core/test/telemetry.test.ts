@@ -258,6 +258,33 @@ describe('the telemetry option', () => {
     }
   });
 
+  it('a provider that throws changes no decision: JWKS fetch, cache, introspection and refusals work as without it', async () => {
+    const boom = (): never => {
+      throw new Error('telemetry backend down');
+    };
+    const meter = { createCounter: () => ({ add: boom }), createHistogram: () => ({ record: boom }), createObservableGauge: () => ({}), createObservableCounter: () => ({}), addBatchObservableCallback: boom, removeBatchObservableCallback: boom };
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['RS256'],
+      keys: remoteKeys({ uri: jwks.url, ca: pki.ca.cert }),
+      introspection: introspection({ endpoint: as.url, clientId: 'orders-api', clientAuth: 'client_secret_basic', clientSecret: SECRET, tls: { ca: pki.ca.cert } }),
+      currentTime: () => NOW * 1000,
+      telemetry: { tracerProvider: { getTracer: () => ({ startSpan: boom }) }, meterProvider: { getMeter: () => meter } },
+    });
+    verifiers.push(verifier);
+    const token = await boundToken();
+    const opaque = `opaque-hostile-${'w'.repeat(24)}`;
+    secrets.push(opaque);
+    as.setToken(opaque, claimsAt({ active: true, token_type: 'Bearer', cnf: { 'x5t#S256': a.thumbprint } }));
+    expect((await verifier.verifyToken(token, a.cert)).ok).toBe(true);
+    expect((await verifier.verifyToken(token, a.cert)).ok).toBe(true);
+    expect(await verifier.verifyToken(token, b.cert)).toMatchObject({ ok: false, code: 'ERR_BINDING_MISMATCH' });
+    expect((await verifier.verifyToken(opaque, a.cert)).ok).toBe(true);
+    expect(await verifier.verifyRequest({ headers: {} })).toMatchObject({ ok: false, code: 'ERR_NO_CREDENTIALS' });
+    await expect(verifier.close()).resolves.toBeUndefined();
+  });
+
   it.each([
     ['yes', 'telemetry'],
     [null, 'telemetry'],

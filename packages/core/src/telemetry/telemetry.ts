@@ -129,22 +129,22 @@ export function openTelemetry(option: false | TelemetryOptions | undefined, poli
   const injectedMeters = option?.meterProvider as { getMeter(name: string): OtelMeter } | undefined;
   if (api === null && injectedTracers === undefined && injectedMeters === undefined) return null;
 
-  let tracer: OtelTracer | null = injectedTracers === undefined ? null : injectedTracers.getTracer(SCOPE);
+  let tracer: OtelTracer | null = injectedTracers === undefined ? null : (safely(() => injectedTracers.getTracer(SCOPE)) ?? null);
   const tracerProvider = injectedTracers ?? api?.trace.getTracerProvider();
   function currentTracer(): OtelTracer | null {
-    if (tracer === null && tracerProvider !== undefined) tracer = tracerOf(tracerProvider) ?? null;
+    if (tracer === null && tracerProvider !== undefined && injectedTracers === undefined) tracer = tracerOf(tracerProvider) ?? null;
     return tracer;
   }
 
   const meterProvider = injectedMeters ?? api?.metrics.getMeterProvider();
-  const meter = meterProvider?.getMeter(SCOPE);
-  const metrics = meter === undefined || (injectedMeters === undefined && meter === api?.createNoopMeter()) ? null : createInstruments(meter);
+  const meter = safely(() => meterProvider?.getMeter(SCOPE));
+  const metrics = meter === undefined || (injectedMeters === undefined && meter === api?.createNoopMeter()) ? null : (safely(() => createInstruments(meter)) ?? null);
 
   function record(result: VerifyResult, startedAt: number): void {
     try {
       recordVerification(result, startedAt);
     } catch {
-      // Telemetry never changes a decision, nor turns one into an exception.
+      // A throwing provider never changes a decision nor turns it into an exception (no closure on this path).
     }
   }
 
@@ -191,7 +191,7 @@ export function openTelemetry(option: false | TelemetryOptions | undefined, poli
       return result;
     },
     jwksRefreshed(outcome) {
-      metrics?.jwksRefreshes.add(1, metrics.refreshAttributes(outcome.ok ? undefined : outcome.failure.cause));
+      safely(() => metrics?.jwksRefreshes.add(1, metrics.refreshAttributes(outcome.ok ? undefined : outcome.failure.cause)));
     },
     observeCache(cache) {
       if (metrics === null || cache === null) return;
@@ -201,32 +201,45 @@ export function openTelemetry(option: false | TelemetryOptions | undefined, poli
         result.observe(cacheLookups, cache.hits, LOOKUP_HIT);
         result.observe(cacheLookups, cache.misses, LOOKUP_MISS);
       };
-      metrics.meter.addBatchObservableCallback(cacheCallback, [cacheEntries, cacheLookups]);
+      const callback = cacheCallback;
+      safely(() => metrics.meter.addBatchObservableCallback(callback, [cacheEntries, cacheLookups]));
     },
     httpSpan(method, url) {
       const active = currentTracer();
-      if (active === null) return null;
-      const span = active.startSpan(method, { kind: SPAN_KIND.client, attributes: urlAttributes(method, url) });
+      const span = active === null ? undefined : safely(() => active.startSpan(method, { kind: SPAN_KIND.client, attributes: urlAttributes(method, url) }));
+      if (span === undefined) return null;
       return {
         end(status, errorType, extra) {
-          if (status > 0) span.setAttribute('http.response.status_code', status);
-          if (errorType !== undefined) {
-            span.setAttribute('error.type', errorType);
-            span.setStatus({ code: STATUS_ERROR });
-          }
-          for (const [key, value] of Object.entries(extra ?? {})) span.setAttribute(key, value);
-          span.end();
+          safely(() => {
+            if (status > 0) span.setAttribute('http.response.status_code', status);
+            if (errorType !== undefined) {
+              span.setAttribute('error.type', errorType);
+              span.setStatus({ code: STATUS_ERROR });
+            }
+            for (const [key, value] of Object.entries(extra ?? {})) span.setAttribute(key, value);
+            span.end();
+          });
         },
       };
     },
     introspected(outcome, code) {
-      metrics?.introspections.add(1, metrics.introspectionAttributes[outcome](code));
+      safely(() => metrics?.introspections.add(1, metrics.introspectionAttributes[outcome](code)));
     },
     close() {
-      if (metrics !== null && cacheCallback !== null) metrics.meter.removeBatchObservableCallback(cacheCallback, [metrics.cacheEntries, metrics.cacheLookups]);
+      const callback = cacheCallback;
+      if (metrics !== null && callback !== null) safely(() => metrics.meter.removeBatchObservableCallback(callback, [metrics.cacheEntries, metrics.cacheLookups]));
       cacheCallback = null;
     },
   };
+}
+
+/** Run a call into the OpenTelemetry SDK: a throwing provider never changes a decision nor becomes an exception. */
+function safely<T>(call: () => T): T | undefined {
+  try {
+    return call();
+  } catch {
+    return undefined;
+  }
 }
 
 const LOOKUP_HIT: Attributes = Object.freeze({ 'certbound.token_cache.result': 'hit' });
