@@ -195,19 +195,25 @@ describe('introspection', () => {
     const { verifier, otel } = introspecting();
     const active = `opaque-active-${'x'.repeat(24)}`;
     const inactive = `opaque-inactive-${'y'.repeat(24)}`;
-    secrets.push(active, inactive);
+    const elsewhere = `opaque-elsewhere-${'v'.repeat(24)}`;
+    secrets.push(active, inactive, elsewhere);
     as.setToken(active, claimsAt({ active: true, token_type: 'Bearer', cnf: { 'x5t#S256': a.thumbprint } }));
+    as.setToken(elsewhere, claimsAt({ active: true, token_type: 'Bearer', aud: 'api://another-api', cnf: { 'x5t#S256': a.thumbprint } }));
     expect((await verifier.verifyToken(active, a.cert)).ok).toBe(true);
     expect(await verifier.verifyToken(inactive, a.cert)).toMatchObject({ ok: false, code: 'ERR_TOKEN_INACTIVE' });
+    expect(await verifier.verifyToken(elsewhere, a.cert)).toMatchObject({ ok: false, code: 'ERR_AUDIENCE_MISMATCH' });
     // The second verification of the active token is answered from the introspection cache: no request.
     expect((await verifier.verifyToken(active, a.cert)).ok).toBe(true);
 
     const posts = spansNamed(otel, 'POST');
-    expect(posts.map((span) => span.attributes['certbound.introspection.outcome'])).toEqual(['active', 'inactive']);
+    expect(posts.map((span) => span.attributes['certbound.introspection.outcome'])).toEqual(['active', 'inactive', 'refused']);
+    // The endpoint answered: a refusal of its answer is no error of the HTTP exchange.
+    expect(posts.map((span) => span.attributes['error.type'])).toEqual([undefined, undefined, undefined]);
     expect(posts[0]?.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.full': as.url, 'server.address': '127.0.0.1', 'http.response.status_code': 200 });
     expect(posts[0]?.kind).toBe(2);
     expect(await otel.sum('certbound.introspection.requests', { 'certbound.introspection.outcome': 'active' })).toBe(1);
     expect(await otel.sum('certbound.introspection.requests', { 'certbound.introspection.outcome': 'inactive', 'error.type': 'ERR_TOKEN_INACTIVE' })).toBe(1);
+    expect(await otel.sum('certbound.introspection.requests', { 'certbound.introspection.outcome': 'refused', 'error.type': 'ERR_AUDIENCE_MISMATCH' })).toBe(1);
   });
 
   it('counts an unreachable endpoint as unavailable, with the HTTP status as the error type', async () => {
