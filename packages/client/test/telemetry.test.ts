@@ -13,6 +13,7 @@ const ORDERS = 'api://orders';
 const EXCHANGE = 'api://AzureADTokenExchange/.default';
 const APP = { clientId: '1a1a1a1a-0000-4000-8000-00000000001a', objectId: '1a1a1a1a-1111-4111-8111-00000000001a' };
 const FEDERATED = { clientId: '1b1b1b1b-0000-4000-8000-00000000001b', objectId: '1b1b1b1b-1111-4111-8111-00000000001b' };
+const GENERIC = { clientId: '1c1c1c1c-0000-4000-8000-00000000001c', objectId: '1c1c1c1c-1111-4111-8111-00000000001c' };
 
 let pki: DevPki;
 let authority: RunningAuthority;
@@ -32,6 +33,7 @@ beforeAll(async () => {
       apps: [
         { ...APP, tenant: TENANT, certificates: [{ authMethod: 'self_signed_tls_client_auth', pem: pki.clients['client-a']!.cert }], grants: { [ORDERS]: ['Orders.Read'] } },
         { ...FEDERATED, tenant: TENANT, grants: { [ORDERS]: ['Orders.Read'] }, federatedCredentials: [{ issuer: 'self', subject: APP.objectId, audience: 'api://AzureADTokenExchange' }] },
+        { ...GENERIC, tenant: TENANT, boundTokens: 'always', certificates: [{ authMethod: 'self_signed_tls_client_auth', thumbprint: pki.clients['client-a']!.thumbprint }], grants: { [ORDERS]: ['Orders.Read'] } },
       ],
     },
   });
@@ -114,6 +116,26 @@ describe('token request spans and metrics', () => {
     expect(spans.every((span) => span.attributes['http.response.status_code'] === 200)).toBe(true);
     expect(await otel.sum('certbound.client.token_requests', { 'certbound.client.flow': 'fic_leg_1', 'certbound.client.outcome': 'success' })).toBe(1);
     expect(await otel.sum('certbound.client.token_requests', { 'certbound.client.flow': 'fic_leg_2', 'certbound.client.outcome': 'success' })).toBe(1);
+  });
+
+  it('a Bearer request with a signed assertion is "client credentials"; a generic RFC 8705 server\'s request is "RFC 8705"', async () => {
+    const otel = telemetry();
+    const bearer = await observedClient({ clientId: APP.clientId, credential: appCertificate() }, otel).acquireTokenForClient({ scopes: [`${ORDERS}/.default`] });
+    const generic = createConfidentialClient({
+      clientId: GENERIC.clientId,
+      authorityType: 'rfc8705',
+      authority: authority.issuer(TENANT),
+      credential: appCertificate(),
+      ca: pki.ca.cert,
+      telemetry: { tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider },
+    });
+    clients.push(generic);
+    const bound = await generic.acquireTokenForClient({ scopes: [`${ORDERS}/.default`], mtlsProofOfPossession: true });
+    secrets.push(bearer.accessToken, bound.accessToken);
+    expect(otel.spans().map((span) => [span.name, span.attributes['certbound.client.token_type']])).toEqual([
+      ['token request (client credentials)', 'bearer'],
+      ['token request (RFC 8705)', 'mtls_pop'],
+    ]);
   });
 
   it('a refused Leg 2 (certificate other than Leg 1 was bound to) is a failure with its error code and HTTP status', async () => {
