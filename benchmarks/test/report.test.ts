@@ -27,9 +27,22 @@ const koa: ScenarioResult = {
   title: 'Koa over mTLS',
   status: 'ok',
   durationMs: 1000,
-  figures: [{ id: 'koa.bare', label: 'bare Koa | TLS', unit: 'req/s', stat: summarize([24_000, 25_000, 26_000]) }],
+  figures: [
+    { id: 'koa.bare', label: 'bare Koa | TLS', unit: 'req/s', stat: summarize([24_000, 25_000, 26_000]) },
+    { id: 'koa.bare.cpu', label: 'bare Koa: server CPU per request', unit: 'µs CPU/req', stat: summarize([27, 26.5, 28]) },
+  ],
   comparisons: [
-    { id: 'koa.warm', label: 'Koa adapter, warm', formula: 'adapter ÷ bare', unit: 'ratio', stat: summarize([0.93, 0.95, 0.97]), target: { id: 1, threshold: 0.9, direction: '>=' }, chart: true },
+    {
+      id: 'koa.warm.cpu',
+      label: 'Koa adapter, warm (CPU/req)',
+      formula: 'bare ÷ adapter CPU',
+      unit: 'ratio',
+      stat: summarize([0.93, 0.96, 0.97]),
+      target: { id: 1, threshold: 0.95, direction: '>=' },
+      chart: true,
+      detail: '27.0 → 28.1 µs CPU/req',
+    },
+    { id: 'koa.warm', label: 'Koa adapter, warm', formula: 'adapter ÷ bare', unit: 'ratio', stat: summarize([0.93, 0.95, 0.97]), chart: true },
     { id: 'koa.cold', label: 'Koa <cold>', formula: 'cold ÷ bare', unit: 'ratio', stat: summarize([0.3, 0.31, 0.33]), chart: true },
     { id: 'koa.cost', label: 'not charted', formula: 'x', unit: 'µs', stat: summarize([3]) },
   ],
@@ -41,7 +54,9 @@ describe('Markdown report', () => {
   it('lists every performance target with its measured value and status', () => {
     const markdown = renderMarkdown(report([koa]));
     expect(markdown).toContain('| 1 | Warm hot path');
+    expect(markdown).toContain('Koa adapter, warm (CPU/req): **0.96×** (27.0 → 28.1 µs CPU/req)');
     expect(markdown).toContain('**0.95×**');
+    expect(markdown).toContain('| bare Koa: server CPU per request | 27.0 µs CPU/req | 26.5 µs CPU/req – 28.0 µs CPU/req | 3 |');
     expect(markdown).toContain('✅ met');
     // Targets without a scenario are listed as not measured, not dropped.
     for (const id of [2, 3, 4, 5, 6]) expect(markdown).toMatch(new RegExp(`\\| ${id} \\| .*— not measured`));
@@ -53,12 +68,15 @@ describe('Markdown report', () => {
 describe('SVG chart', () => {
   it('draws one bar per charted ratio, with the target mark and labelled values', () => {
     const svg = renderSvg(report([koa]));
-    expect(chartRows(report([koa])).map((row) => row.comparison.id)).toEqual(['koa.warm', 'koa.cold']);
+    expect(chartRows(report([koa])).map((row) => row.comparison.id)).toEqual(['koa.warm.cpu', 'koa.warm', 'koa.cold']);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg).toContain('0.95× (≥ 0.9) ✓');
+    expect(svg).toContain('0.96× (≥ 0.95) ✓');
+    expect(svg).toContain('0.95×');
     expect(svg).toContain('0.31×');
     expect(svg).toContain('stroke-dasharray="4 2"'); // the target mark
-    expect(svg.match(/<rect [^>]*fill-opacity="0.85"/g)).toHaveLength(2);
+    expect(svg.match(/<rect [^>]*fill-opacity="0.85"/g)).toHaveLength(3);
+    // The CPU per request of both sides is written beside the CPU ratio's bar.
+    expect(svg).toMatch(/<text [^>]*>27\.0 → 28\.1 µs CPU\/req<\/text>/);
   });
 
   it('escapes text, so labels cannot inject markup', () => {

@@ -1,16 +1,16 @@
 /**
- * The conformance suite against the three example APIs (Koa, Express, Fastify), each a child process started from
- * one docs/configuration.md file and reached over real mutual TLS. Every case runs unchanged against each; the last test
- * proves the three answered every case identically.
+ * The conformance suite against the five example APIs (Koa, Express, Fastify, Hono, NestJS), each a child process
+ * started from one docs/configuration.md file and reached over real mutual TLS. Every case runs unchanged against each;
+ * the last test proves they all answered every case identically.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthFixture, startChild, stopAllChildren, tsxArgs, type AuthFixture, type ChildServer } from '../support/index.js';
+import { createAuthFixture, exampleEnv, startChild, stopAllChildren, tsxArgs, type AuthFixture, type ChildServer } from '../support/index.js';
 import { casesFor } from './cases.js';
 import { ALL_CAPABILITIES, compareOutcomes, runCase, type CaseOutcome, type ConformanceTarget } from './runner.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ADAPTERS = ['koa-api', 'express-api', 'fastify-api'] as const;
+const ADAPTERS = ['koa-api', 'express-api', 'fastify-api', 'hono-api', 'nestjs-api'] as const;
 const cases = casesFor(ALL_CAPABILITIES);
 
 let fixture: AuthFixture;
@@ -35,7 +35,7 @@ for (const name of ADAPTERS) {
     tables.set(name, outcomes);
 
     beforeAll(async () => {
-      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile } });
+      child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`), cwd: root, env: { CERTBOUND_CONFIG: configFile, ...exampleEnv(name) } });
       target = { name, url: child.url, capabilities: ALL_CAPABILITIES };
       console.info(`conformance: ${name} at ${child.url} runs ${cases.length} cases`);
     });

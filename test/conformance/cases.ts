@@ -1,5 +1,5 @@
 /**
- * The conformance cases: one list, run unchanged against every protected server (Koa, Express, Fastify example
+ * The conformance cases: one list, run unchanged against every protected server (Koa, Express, Fastify, Hono example
  * APIs, and the gateway behind nginx). Nothing here knows how a target is started or configured; a target only
  * has to protect `protectedPath` with the fixture's issuer, audience, JWKS, TLS certificate binding and guards
  * (REQUIRED_SCOPE, REQUIRED_ROLE), and leave `publicPath` open.

@@ -1,5 +1,5 @@
 /**
- * The three example APIs as docs/configuration.md promises them: started by `pnpm --dir examples/X start`, by
+ * The example APIs as docs/configuration.md promises them: started by `pnpm --dir examples/X start`, by
  * `--config` or by `CERTBOUND_CONFIG`, one JSON ready line, clean SIGTERM, startup errors naming the field, the TLS client
  * certificate policy, and the programmatic `startServer(config)` the demo and benchmarks import.
  */
@@ -11,14 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type VerifierEvent } from '@certbound/core';
 import { startServer as startExpress } from '../../examples/express-api/src/server.js';
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
+import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
-import { CLIENT_ID, createAuthFixture, mtlsRequest, rawHttpsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
+import { CLIENT_ID, createAuthFixture, exampleEnv, mtlsRequest, rawHttpsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLES = [
   { name: 'koa-api', startServer: startKoa },
   { name: 'express-api', startServer: startExpress },
   { name: 'fastify-api', startServer: startFastify },
+  { name: 'hono-api', startServer: startHono },
+  { name: 'nestjs-api', startServer: startNest },
 ] as const;
 const READY_LINE = /^\{"ready": true, "url": "https:\/\/127\.0\.0\.1:\d+"\}$/;
 
@@ -93,7 +97,7 @@ describe('examples: `pnpm --dir examples/X start`', () => {
 for (const { name, startServer } of EXAMPLES) {
   describe(`examples/${name}`, () => {
     it('--config PATH; tls.verifyClientCertificate: true refuses other CAs at the handshake; SIGTERM exits 0', async () => {
-      const child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`, '--config', verifyingConfigFile), cwd: root });
+      const child = await startChild({ args: tsxArgs(`examples/${name}/src/main.ts`, '--config', verifyingConfigFile), cwd: root, env: exampleEnv(name) });
       expect(child.stdout).toEqual([expect.stringMatching(READY_LINE)]);
       await expect(rawHttpsRequest(child.url, fixture.tls('other-ca'), { path: '/healthz' })).rejects.toThrow();
       await expect(rawHttpsRequest(child.url, fixture.tls('none'), { path: '/healthz' })).rejects.toThrow();
@@ -106,8 +110,8 @@ for (const { name, startServer } of EXAMPLES) {
       const bad = join(fixture.dir, `${name}-bad.json`);
       await writeFile(bad, JSON.stringify({ ...fixture.baseConfig(), certificateSource: { type: 'tls', trustedProxy: ['0.0.0.0/0'] } }));
       const [missing, unknown] = await Promise.all([
-        run(tsxArgs(`examples/${name}/src/main.ts`), { CERTBOUND_CONFIG: '' }),
-        run(tsxArgs(`examples/${name}/src/main.ts`, '--config', bad)),
+        run(tsxArgs(`examples/${name}/src/main.ts`), { CERTBOUND_CONFIG: '', ...exampleEnv(name) }),
+        run(tsxArgs(`examples/${name}/src/main.ts`, '--config', bad), exampleEnv(name)),
       ]);
       expect(missing).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/usage: .*--config FILE/) });
       expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/unknown field certificateSource\.trustedProxy/) });

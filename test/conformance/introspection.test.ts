@@ -1,5 +1,5 @@
 /**
- * Token introspection (RFC 7662, RFC 8705 §3.2) on every protected server certbound ships: the three example APIs
+ * Token introspection (RFC 7662, RFC 8705 §3.2) on every protected server certbound ships: the example APIs
  * and the gateway (Traefik ForwardAuth, certificate forwarded by the proxy), started from one configuration file
  * with `introspection`, against a real HTTPS introspection endpoint on loopback that can be made to misbehave.
  * Every case gives the same status and OAuth error on every target.
@@ -70,7 +70,7 @@ function active(overrides: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
-const TARGETS = ['koa-api', 'express-api', 'fastify-api', 'gateway'] as const;
+const TARGETS = ['koa-api', 'express-api', 'fastify-api', 'hono-api', 'gateway'] as const;
 
 beforeAll(async () => {
   fixture = await createAuthFixture();

@@ -1,5 +1,5 @@
 /**
- * docs/security.md rule 3 under load, through every server certbound ships: the Koa, Express and Fastify example
+ * docs/security.md rule 3 under load, through every server certbound ships: the Koa, Express, Fastify and Hono example
  * APIs and the gateway (Traefik ForwardAuth endpoint), with a real HTTPS JWKS endpoint that accepts connections and
  * never answers. Known-kid requests keep flowing at full speed (p99 well under the fetch timeout), unknown kids get
  * 503 with Retry-After within the wait bound, nothing unknown is accepted and nothing is a 500. /readyz follows the
@@ -12,7 +12,9 @@ import { loadConfig } from '@certbound/core';
 import { loadGatewayConfig, startGateway, type StartGatewayOptions } from '@certbound/gateway';
 import { startServer as startExpress } from '../../examples/express-api/src/server.js';
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
+import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
 import { createAuthFixture, mtlsAgent, type AuthFixture } from '../support/index.js';
 
 const TIMEOUT_MS = 5000;
@@ -121,6 +123,8 @@ const TARGETS = [
   ['koa-api', () => exampleTarget(startKoa)],
   ['express-api', () => exampleTarget(startExpress)],
   ['fastify-api', () => exampleTarget(startFastify)],
+  ['hono-api', () => exampleTarget(startHono)],
+  ['nestjs-api', () => exampleTarget(startNest)],
   ['gateway', gatewayTarget],
 ] as const;
 

@@ -1,12 +1,12 @@
 /**
- * RFC 9728 on every protected server certbound ships: the three example APIs and the gateway, started from one
+ * RFC 9728 on every protected server certbound ships: the example APIs and the gateway, started from one
  * configuration file with `resourceMetadata`, serve the metadata document at the well-known path (and the §3.1
  * path-suffixed form), and their 401 challenges point at it with `resource_metadata`.
  */
 import { fileURLToPath } from 'node:url';
 import { readResourceMetadata, resourceMetadataUrlOf } from '@certbound/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ISSUER, createAuthFixture, mtlsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
+import { ISSUER, createAuthFixture, exampleEnv, mtlsRequest, startChild, stopAllChildren, tsxArgs, type AuthFixture } from '../support/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const RESOURCE = 'https://orders.certbound.test/v1';
@@ -15,6 +15,8 @@ const SERVERS = [
   ['koa-api', 'examples/koa-api/src/main.ts', '/whoami'],
   ['express-api', 'examples/express-api/src/main.ts', '/whoami'],
   ['fastify-api', 'examples/fastify-api/src/main.ts', '/whoami'],
+  ['hono-api', 'examples/hono-api/src/main.ts', '/whoami'],
+  ['nestjs-api', 'examples/nestjs-api/src/main.ts', '/whoami'],
   ['gateway', 'packages/gateway/src/cli.ts', '/auth/traefik'],
 ] as const;
 
@@ -42,7 +44,14 @@ for (const [name, main, protectedPath] of SERVERS) {
   describe(`RFC 9728: ${name}`, () => {
     let url: string;
     beforeAll(async () => {
-      const child = await startChild({ args: tsxArgs(main), cwd: root, env: { CERTBOUND_CONFIG: name === 'gateway' ? gatewayConfigFile : configFile } });
+      const child = await startChild({
+        args: tsxArgs(main),
+        cwd: root,
+        env: {
+          CERTBOUND_CONFIG: name === 'gateway' ? gatewayConfigFile : configFile,
+          ...exampleEnv(name),
+        },
+      });
       url = child.url;
     });
 

@@ -1,5 +1,5 @@
 /**
- * Slow and oversized clients against the three example APIs over real TLS sockets: a client that trickles its
+ * Slow and oversized clients against the example APIs over real TLS sockets: a client that trickles its
  * header section is cut off by the header timeout (408, then the connection closes), and the header size limit sits
  * above the verifier's caps, so a long token gets the verifier's 400 and only a header section over the limit a 431.
  */
@@ -9,13 +9,17 @@ import { loadConfig } from '@certbound/core';
 import { SERVER_LIMITS } from '../../examples/shared/src/listen.js';
 import { startServer as startExpress } from '../../examples/express-api/src/server.js';
 import { startServer as startFastify } from '../../examples/fastify-api/src/server.js';
+import { startServer as startHono } from '../../examples/hono-api/src/server.js';
 import { startServer as startKoa } from '../../examples/koa-api/src/server.js';
+import { startServer as startNest } from '../../examples/nestjs-api/src/server.js';
 import { createAuthFixture, rawHttpsRequest, type AuthFixture } from '../support/index.js';
 
 const EXAMPLES = [
   ['koa-api', startKoa],
   ['express-api', startExpress],
   ['fastify-api', startFastify],
+  ['hono-api', startHono],
+  ['nestjs-api', startNest],
 ] as const;
 
 let fixture: AuthFixture;

@@ -2,7 +2,7 @@
  * A stranger's install, on every run: pack every package from the working tree, install the tarballs with plain npm
  * into an empty project, then use them with plain node, npx and tsc — as the README's install lines promise.
  *
- * Needs npm and the npm registry (for express, fastify, koa and TypeScript). Under CI=true nothing here is skipped;
+ * Needs npm and the npm registry (for express, fastify, koa, hono, the Nest packages and TypeScript). Under CI=true nothing here is skipped;
  * locally CERTBOUND_SKIP_PACKAGING=1 skips the suite and says so.
  */
 import { execFile } from 'node:child_process';
@@ -16,16 +16,21 @@ import { readmeSnippet } from '../support/readme.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-const PACKAGES = ['core', 'koa', 'express', 'fastify', 'gateway', 'client', 'authority', 'dev-pki'] as const;
-const ADAPTERS = ['koa', 'express', 'fastify'] as const;
+const PACKAGES = ['core', 'koa', 'express', 'fastify', 'hono', 'nestjs', 'gateway', 'client', 'authority', 'dev-pki'] as const;
+const ADAPTERS = ['koa', 'express', 'fastify', 'hono', 'nestjs'] as const;
 const CLIS = { 'certbound-gateway': /^usage: certbound-gateway /, 'certbound-authority': /^usage: certbound-authority /, 'certbound-pki': /^usage: certbound-pki / };
 /** The route each adapter's README example protects. */
-const EXAMPLE_PATH = { koa: '/', express: '/orders', fastify: '/orders' } as const;
+const EXAMPLE_PATH = { koa: '/', express: '/orders', fastify: '/orders', hono: '/orders', nestjs: '/orders' } as const;
+/** Compiler options an adapter's README example needs beyond the strict consumer's: Nest's decorators. */
+const EXAMPLE_COMPILER_OPTIONS: Partial<Record<(typeof ADAPTERS)[number], Record<string, unknown>>> = { nestjs: { experimentalDecorators: true } };
+/** What a Nest application installs beside @certbound/nestjs (its peers, and the platform the README example uses). */
+const NEST_PACKAGES = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'] as const;
 
 const optedOut = process.env['CI'] !== 'true' && process.env['CERTBOUND_SKIP_PACKAGING'] === '1';
 if (optedOut) process.stderr.write('test/packaging: skipped because CERTBOUND_SKIP_PACKAGING=1 (never skipped under CI=true)\n');
 
 const work = mkdtempSync(join(tmpdir(), 'certbound-packaging-'));
+const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'] as const;
 const tarballs = join(work, 'tarballs');
 const app = join(work, 'app');
 
@@ -59,8 +64,7 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
     mkdirSync(app);
     const env = strangerEnv();
     await sh('npm', ['init', '-y'], { cwd: app, env });
-    const install = ['install', '--no-audit', '--no-fund', '--loglevel=error'];
-    await sh('npm', [...install, ...PACKAGES.map(tarballOf), 'express', 'fastify', 'koa'], { cwd: app, env, timeoutMs: 300_000 });
+    await sh('npm', [...install, ...PACKAGES.map(tarballOf), 'express', 'fastify', 'koa', 'hono', '@hono/node-server', ...NEST_PACKAGES], { cwd: app, env, timeoutMs: 300_000 });
     // For the strict type check: TypeScript and the framework types a consumer adds. content-disposition@1 at the top
     // keeps @types/koa on its own typings (express 5.3 would otherwise hoist v2, whose bundled types it cannot read).
     await sh('npm', [...install, 'typescript@~5.9.3', '@types/node@^20.19', '@types/express@^5', '@types/koa@^3', 'content-disposition@^1'], { cwd: app, env, timeoutMs: 300_000 });
@@ -109,7 +113,7 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
 
   it.each(['core', ...ADAPTERS])('a CommonJS app can require() @certbound/%s (Node ≥ 20.19)', async (name) => {
     const { stdout } = await sh(process.execPath, ['-e', `const m = require('@certbound/${name}'); console.log(Object.keys(m).join(','));`], { cwd: app, env: strangerEnv() });
-    expect(stdout).toMatch(name === 'core' ? /createVerifier/ : /certbound/);
+    expect(stdout).toMatch(name === 'core' ? /createVerifier/ : name === 'nestjs' ? /CertboundGuard/ : /certbound/);
   });
 
   it('leaves the optional peer @opentelemetry/api uninstalled, and core and client work without it', async () => {
@@ -167,10 +171,27 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
       mkdirSync(join(outDir, 'src'), { recursive: true });
       copyFileSync(join(root, `packages/${name}/examples/server.ts`), join(outDir, 'src/server.ts'));
       writeFileSync(join(outDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-      writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist' }, ['src/server.ts'])));
+      writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist', ...EXAMPLE_COMPILER_OPTIONS[name] }, ['src/server.ts'])));
       await sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', outDir], { cwd: app });
     }, 120_000);
     registerSnippetServerTests({ path: EXAMPLE_PATH[name], command: () => ({ args: [join(outDir, 'dist/server.js')], cwd: outDir }) });
+  });
+
+  // The peer range says Nest 11 too (the workspace tests run Nest 12): the same README example, on Nest 11's packages.
+  describe('the @certbound/nestjs README example on Nest 11, installed from its tarball', () => {
+    const dir = join(work, 'nest11');
+    beforeAll(async () => {
+      mkdirSync(join(dir, 'src'), { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+      const nest11 = ['@nestjs/common@^11', '@nestjs/core@^11', '@nestjs/platform-express@^11', 'reflect-metadata', 'rxjs', 'typescript@~5.9.3', '@types/node@^20.19'];
+      await sh('npm', [...install, tarballOf('core'), tarballOf('nestjs'), ...nest11], { cwd: dir, env: strangerEnv(), timeoutMs: 300_000 });
+      const { stdout } = await sh(process.execPath, ['-p', "require('@nestjs/core/package.json').version"], { cwd: dir });
+      expect(stdout.trim()).toMatch(/^11\./);
+      copyFileSync(join(root, 'packages/nestjs/examples/server.ts'), join(dir, 'src/server.ts'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(strictConsumer({ outDir: 'dist', ...EXAMPLE_COMPILER_OPTIONS.nestjs }, ['src/server.ts'])));
+      await sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir });
+    }, 420_000);
+    registerSnippetServerTests({ path: EXAMPLE_PATH.nestjs, command: () => ({ args: [join(dir, 'dist/server.js')], cwd: dir }) });
   });
 
   it('the README example of each adapter is the file this suite compiles', () => {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 
 export interface StartChildOptions {
@@ -58,6 +58,14 @@ export const SOURCE_FLAGS: readonly string[] = ['--conditions=certbound-source',
 /** Run TypeScript entry points through tsx inside one Node process (signals reach the server directly). */
 export function tsxArgs(entry: string, ...args: string[]): string[] {
   return [...SOURCE_FLAGS, entry, ...args];
+}
+
+/**
+ * What a child running `examples/<name>` through tsx needs in its environment: tsx reads the tsconfig.json of the
+ * working folder (the root one enables no decorators), and the NestJS example is written with Nest's decorators.
+ */
+export function exampleEnv(name: string): Record<string, string> {
+  return name === 'nestjs-api' ? { TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../examples/tsconfig.json', import.meta.url)) } : {};
 }
 
 /** Wait until no process of group `pgid` is left (bounded: 10 s, then the group is killed). */

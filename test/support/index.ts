@@ -3,7 +3,7 @@ export { createTestIssuer } from './tokens.js';
 export type { MintOptions, TestAlgorithm, TestIssuer, TestIssuerOptions, TestSigningKey } from './tokens.js';
 export { mtlsAgent, mtlsRequest, parseRawResponse, rawHttpsRequest } from './mtls.js';
 export type { ClientTls, MtlsResponse, RawRequest, RawResponse } from './mtls.js';
-export { SOURCE_FLAGS, startChild, stopAllChildren, tsxArgs } from './child.js';
+export { SOURCE_FLAGS, exampleEnv, startChild, stopAllChildren, tsxArgs } from './child.js';
 export type { ChildServer, StartChildOptions } from './child.js';
 export { startJwksServer } from './jwks-server.js';
 export type { JwksServer } from './jwks-server.js';

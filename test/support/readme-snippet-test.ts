@@ -12,6 +12,8 @@ export interface ReadmeSnippetTestOptions {
   readonly packageDir: URL;
   /** The protected route the snippet serves (`/` for koa, `/orders` for express and fastify). */
   readonly path: string;
+  /** Added to the child's environment (e.g. the tsconfig tsx must read for decorators). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SnippetServerTestOptions {
@@ -19,6 +21,8 @@ export interface SnippetServerTestOptions {
   readonly path: string;
   /** How to start the snippet: Node's arguments and the working folder (called once the fixture exists). */
   readonly command: () => { readonly args: readonly string[]; readonly cwd: string };
+  /** Added to the child's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,6 +49,7 @@ export function registerSnippetServerTests(options: SnippetServerTestOptions): v
         TLS_CERT: fixture.files.serverCert,
         TLS_KEY: fixture.files.serverKey,
         PORT: '0',
+        ...options.env,
       },
       ready: (line) => /^listening on (https:\/\/\S+)$/.exec(line)?.[1] ?? null,
     });
@@ -90,6 +95,6 @@ export function registerReadmeSnippetTests(options: ReadmeSnippetTestOptions): v
     it('the README shows examples/server.ts verbatim', () => {
       expect(readmeSnippet(`${packageDir}README.md`, '## Example')).toBe(readFileSync(snippetFile, 'utf8'));
     });
-    registerSnippetServerTests({ path: options.path, command: () => ({ args: tsxArgs(snippetFile), cwd: packageDir }) });
+    registerSnippetServerTests({ path: options.path, command: () => ({ args: tsxArgs(snippetFile), cwd: packageDir }), ...(options.env === undefined ? {} : { env: options.env }) });
   });
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Placement } from './placement.js';
-import type { ChildMessage, ParentMessage } from './protocol.js';
+import { BUILT_IN, type ChildMessage, type ParentMessage } from './protocol.js';
 
 export interface ChildOptions {
   /** Human name for messages and the profile file, e.g. "koa.warm". */
@@ -25,9 +25,19 @@ export interface ChildHandle<Ready> {
   readonly ready: Ready;
   /** Ask the child to run one of its operations; rejects with the child's error message. */
   call<T = unknown>(method: string, args?: unknown, timeoutMs?: number): Promise<T>;
+  /** CPU time the child process has used so far (user + system, every thread), µs, as the child itself reads it. */
+  cpuMicros(): Promise<number>;
+  /** With --profile: profiles of the measured rounds only (startProfile … stopProfile), beside the whole-process one. */
+  readonly roundProfiles: { label: string; file: string }[];
+  /** With --profile, start profiling the child now (a no-op otherwise); stopProfile writes it into the child's profile folder. */
+  startProfile(): Promise<void>;
+  stopProfile(label: string): Promise<void>;
   /** Close the child's servers and wait for it to exit; returns the CPU profile written, if any. */
   stop(): Promise<string | undefined>;
 }
+
+/** Marks the measured-rounds profiles in a child's profile folder, apart from --cpu-prof's whole-process one. */
+const ROUNDS_SUFFIX = '-rounds-';
 
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -106,10 +116,21 @@ export async function startChild<Ready>(init: unknown, options: ChildOptions): P
     else waiter.reject(new Error(`${options.name}.${message.method}: ${message.error}`));
   });
 
-  return {
+  const handle: ChildHandle<Ready> = {
     name: options.name,
     pid: child.pid ?? -1,
     ready,
+    cpuMicros: () => handle.call<number>(BUILT_IN.cpuUsage, undefined, 10_000),
+    roundProfiles: [],
+    async startProfile() {
+      if (profileFolder === undefined) return;
+      await handle.call(BUILT_IN.profileStart, undefined, 10_000);
+    },
+    async stopProfile(label: string) {
+      if (profileFolder === undefined) return;
+      const file = await handle.call<string>(BUILT_IN.profileStop, { file: join(profileFolder, `${safeName(label)}${ROUNDS_SUFFIX}${Date.now()}.cpuprofile`) }, 60_000);
+      handle.roundProfiles.push({ label, file });
+    },
     call<T>(method: string, args?: unknown, timeoutMs = 600_000): Promise<T> {
       if (exited) return Promise.reject(new Error(`${options.name}: child has exited`));
       const id = nextId++;
@@ -132,15 +153,19 @@ export async function startChild<Ready>(init: unknown, options: ChildOptions): P
       }
       if (profileFolder === undefined || !existsSync(profileFolder)) return undefined;
       const profiles = readdirSync(profileFolder)
-        .filter((entry) => entry.endsWith('.cpuprofile'))
+        .filter((entry) => entry.endsWith('.cpuprofile') && !entry.includes(ROUNDS_SUFFIX))
         .map((entry) => join(profileFolder!, entry))
         .sort((a, b) => statSync(b).size - statSync(a).size);
       return profiles[0];
     },
   };
+  return handle;
 }
 
-/** Stop several children, ignoring the ones already gone; returns the profiles written. */
+/**
+ * Stop several children, ignoring the ones already gone; returns the profiles written: a child's measured-rounds
+ * profiles when it has any, its whole-process profile otherwise (start-up and warm-up would bury the hot path).
+ */
 export async function stopAll(children: readonly (ChildHandle<unknown> | undefined)[]): Promise<{ name: string; file: string }[]> {
   const profiles: { name: string; file: string }[] = [];
   await Promise.all(
@@ -148,7 +173,8 @@ export async function stopAll(children: readonly (ChildHandle<unknown> | undefin
       if (child === undefined) return;
       try {
         const file = await child.stop();
-        if (file !== undefined) profiles.push({ name: child.name, file });
+        for (const rounds of child.roundProfiles) profiles.push({ name: `${child.name}: ${rounds.label}`, file: rounds.file });
+        if (file !== undefined && child.roundProfiles.length === 0) profiles.push({ name: `${child.name}: whole process`, file });
       } catch {
         // Already gone: nothing to stop.
       }

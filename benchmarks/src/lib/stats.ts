@@ -29,6 +29,24 @@ export function pairedRatios(candidate: readonly number[], baseline: readonly nu
   return summarize(ratios);
 }
 
+/**
+ * Server CPU time per response in one round (µs): the process's CPU time (user + system, read by the process
+ * itself before and after the round) divided by the responses the load generator counted in that round.
+ */
+export function cpuPerRequest(beforeMicros: number, afterMicros: number, responses: number): number {
+  if (!(responses > 0)) throw new RangeError(`no responses to divide the server's CPU time by (${responses})`);
+  if (!(afterMicros >= beforeMicros)) throw new RangeError(`the server's CPU time went backwards (${beforeMicros} → ${afterMicros} µs)`);
+  return (afterMicros - beforeMicros) / responses;
+}
+
+/**
+ * CPU cost ratio round by round, oriented like a throughput ratio: baseline CPU ÷ candidate CPU per request, so
+ * higher is better and 1.0 means the candidate costs nothing more than the baseline (0.95: 5% more CPU per request).
+ */
+export function cpuRatios(candidateCpu: readonly number[], baselineCpu: readonly number[]): Stat {
+  return pairedRatios(baselineCpu, candidateCpu);
+}
+
 /** A single value as a Stat (derived figures measured once). */
 export function single(value: number): Stat {
   return { min: value, median: value, max: value, samples: [value] };

@@ -34,7 +34,7 @@ export interface Comparison {
   label: string;
   /** What the value means, e.g. "adapter warm ÷ bare Koa". */
   formula: string;
-  unit: 'ratio' | 'µs' | 'count' | 'MiB';
+  unit: 'ratio' | 'µs' | 'ns' | 'count' | 'MiB';
   /** Per-round values when the comparison was alternated; one sample otherwise. */
   stat: Stat;
   target?: TargetRef;
@@ -42,6 +42,8 @@ export interface Comparison {
   chart?: boolean;
   /** What a reader must know to interpret the value (e.g. why a threshold cannot be reached here). */
   note?: string;
+  /** The figures behind the ratio in a few words (e.g. the two sides' CPU per request), shown beside its bar. */
+  detail?: string;
 }
 
 export interface ProfileFrame {
@@ -78,7 +80,7 @@ export interface TargetOutcome {
   title: string;
   statement: string;
   status: 'met' | 'not met' | 'not measured';
-  checks: { comparison: string; label: string; value: number; unit: string; threshold: number; direction: '>=' | '<='; met: boolean; note?: string }[];
+  checks: { comparison: string; label: string; value: number; unit: string; threshold: number; direction: '>=' | '<='; met: boolean; detail?: string; note?: string }[];
   note?: string;
 }
 

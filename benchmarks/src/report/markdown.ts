@@ -41,7 +41,7 @@ export function renderMarkdown(report: RunReport): string {
       continue;
     }
     const measured = target.checks
-      .map((check) => `${cell(check.label)}: **${formatValue(check.value, check.unit)}**${check.met ? '' : ' ✗'}${check.note === undefined ? '' : ` (${cell(check.note)})`}`)
+      .map((check) => `${cell(check.label)}: **${formatValue(check.value, check.unit)}**${check.met ? '' : ' ✗'}${check.detail === undefined ? '' : ` (${cell(check.detail)})`}${check.note === undefined ? '' : ` (${cell(check.note)})`}`)
       .join('<br>');
     const required = [...new Set(target.checks.map((check) => `${check.direction === '>=' ? '≥' : '≤'} ${formatValue(check.threshold, check.unit)}`))].join(', ');
     out.push(`| ${target.id} | ${cell(target.title)}: ${cell(target.statement)} | ${measured} | ${required} | ${statusMark(target.status)} |`);
@@ -73,7 +73,8 @@ export function renderMarkdown(report: RunReport): string {
         const verdict =
           comparison.target === undefined ? '' : isMet(comparison.stat.median, comparison.target.threshold, comparison.target.direction) ? `✅ target ${comparison.target.id}` : `❌ target ${comparison.target.id}`;
         const note = comparison.note === undefined ? '' : ` — ${cell(comparison.note)}`;
-        out.push(`| ${cell(comparison.label)} = ${cell(comparison.formula)}${note} | **${formatValue(comparison.stat.median, comparison.unit)}** | ${range} | ${formatThreshold(comparison)} | ${verdict} |`);
+        const detail = comparison.detail === undefined ? '' : ` (${cell(comparison.detail)})`;
+        out.push(`| ${cell(comparison.label)} = ${cell(comparison.formula)}${note} | **${formatValue(comparison.stat.median, comparison.unit)}**${detail} | ${range} | ${formatThreshold(comparison)} | ${verdict} |`);
       }
       out.push('');
     }

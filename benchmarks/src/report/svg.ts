@@ -44,11 +44,13 @@ function tickStep(max: number): number {
  */
 export function renderSvg(report: RunReport): string {
   const rows = chartRows(report);
-  const width = 980;
+  // The figures behind a ratio (e.g. both sides' CPU per request) get their own column when any row has them.
+  const detailWidth = rows.some((row) => row.comparison.detail !== undefined) ? 190 : 0;
+  const width = 980 + detailWidth;
   const labelWidth = 330;
   const valueWidth = 150;
   const plotLeft = labelWidth + 10;
-  const plotWidth = width - plotLeft - valueWidth;
+  const plotWidth = width - plotLeft - valueWidth - detailWidth;
   const rowHeight = 26;
   const groupHeight = 24;
   const top = 78;
@@ -65,7 +67,7 @@ export function renderSvg(report: RunReport): string {
   parts.push(`<text x="16" y="26" font-size="17" font-weight="bold" fill="${COLORS.text}">certbound benchmarks — ratios to baseline (median of alternated rounds)</text>`);
   const m = report.machine;
   parts.push(
-    `<text x="16" y="46" fill="${COLORS.muted}">${escapeXml(`${report.startedAt.slice(0, 10)} · ${report.mode} run · ${m.cpuModel}, ${m.cores} cores · Node ${m.node} · bar = median, whisker = min–max, ┆ = target`)}</text>`,
+    `<text x="16" y="46" fill="${COLORS.muted}">${escapeXml(`${report.startedAt.slice(0, 10)} · ${report.mode} run · ${m.cpuModel}, ${m.cores} cores · Node ${m.node} · bar = median, whisker = min–max, ┆ = target; CPU/req rows: baseline ÷ candidate server CPU per request, higher is better`)}</text>`,
   );
 
   const plotTop = top - 8;
@@ -98,7 +100,8 @@ export function renderSvg(report: RunReport): string {
       const barTop = y + 5;
       const barHeight = rowHeight - 10;
       parts.push(`<text x="28" y="${y + rowHeight / 2 + 4}" fill="${COLORS.text}">${escapeXml(comparison.label)}</text>`);
-      parts.push(`<rect x="${plotLeft}" y="${barTop}" width="${Math.max(1, x(stat.median) - plotLeft).toFixed(1)}" height="${barHeight}" fill="${color}" fill-opacity="0.85"><title>${escapeXml(`${comparison.label}: ${comparison.formula} = ${stat.median.toFixed(3)} (rounds ${stat.samples.map((s) => s.toFixed(3)).join(', ')})`)}</title></rect>`);
+      const tooltip = `${comparison.label}: ${comparison.formula} = ${stat.median.toFixed(3)} (rounds ${stat.samples.map((s) => s.toFixed(3)).join(', ')})${comparison.detail === undefined ? '' : `; ${comparison.detail}`}`;
+      parts.push(`<rect x="${plotLeft}" y="${barTop}" width="${Math.max(1, x(stat.median) - plotLeft).toFixed(1)}" height="${barHeight}" fill="${color}" fill-opacity="0.85"><title>${escapeXml(tooltip)}</title></rect>`);
       if (stat.samples.length > 1) {
         const cy = barTop + barHeight / 2;
         parts.push(`<line x1="${x(stat.min).toFixed(1)}" y1="${cy}" x2="${x(stat.max).toFixed(1)}" y2="${cy}" stroke="${COLORS.text}" stroke-width="1.2"/>`);
@@ -110,7 +113,8 @@ export function renderSvg(report: RunReport): string {
         parts.push(`<line x1="${tx.toFixed(1)}" y1="${y + 1}" x2="${tx.toFixed(1)}" y2="${y + rowHeight - 1}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`);
       }
       const label = `${stat.median.toFixed(2)}×${target === undefined ? '' : ` (${target.direction === '>=' ? '≥' : '≤'} ${target.threshold}) ${met ? '✓' : '✗'}`}`;
-      parts.push(`<text x="${width - valueWidth + 8}" y="${y + rowHeight / 2 + 4}" fill="${color}" font-weight="bold">${escapeXml(label)}</text>`);
+      parts.push(`<text x="${width - detailWidth - valueWidth + 8}" y="${y + rowHeight / 2 + 4}" fill="${color}" font-weight="bold">${escapeXml(label)}</text>`);
+      if (comparison.detail !== undefined) parts.push(`<text x="${width - detailWidth + 4}" y="${y + rowHeight / 2 + 4}" fill="${COLORS.muted}" font-size="11">${escapeXml(comparison.detail)}</text>`);
       y += rowHeight;
     }
   }

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
+import type { AlternateSamples, Variant } from '../lib/alternate.js';
 import { startChild, stopAll, type ChildHandle } from '../lib/child.js';
 import type { Fixtures } from '../lib/fixtures.js';
 import { srcDir } from '../lib/paths.js';
 import type { Placement } from '../lib/placement.js';
 import { formatProfile, readProfile } from '../lib/profile.js';
 import { progress } from '../lib/progress.js';
-import { pairedRatios, summarize } from '../lib/stats.js';
+import { cpuRatios, median, pairedRatios, summarize } from '../lib/stats.js';
 import type { Comparison, Figure, RunSettings, ScenarioResult, TargetRef } from '../lib/types.js';
+import { CPU_UNIT, formatMicros } from '../report/format.js';
 import type { ServerReady, ServerSpec } from '../server/spec.js';
 
 /** What every scenario gets from the runner. */
@@ -57,6 +59,49 @@ export class ScenarioRecorder {
     return comparison;
   }
 
+  /**
+   * Server CPU per request of two variants, baseline ÷ candidate round by round: higher is better, 1.0 means the
+   * candidate's server spends no more CPU per request than the baseline's.
+   */
+  cpuRatio(id: string, label: string, formula: string, candidateCpu: readonly number[], baselineCpu: readonly number[], target?: TargetRef): Comparison {
+    const comparison: Comparison = {
+      id,
+      label,
+      formula,
+      unit: 'ratio',
+      stat: cpuRatios(candidateCpu, baselineCpu),
+      chart: true,
+      detail: `${formatMicros(median(baselineCpu))} → ${formatMicros(median(candidateCpu))} ${CPU_UNIT}`,
+    };
+    if (target !== undefined) comparison.target = target;
+    this.comparisons.push(comparison);
+    return comparison;
+  }
+
+  /** Every variant of an alternated run as figures: its rate and, when read, its server's CPU per request. */
+  variantFigures(prefix: string, variants: readonly Variant[], samples: AlternateSamples, unit = 'req/s'): void {
+    for (const variant of variants) this.figure(`${prefix}.${variant.id}`, variant.label, unit, samples.rate.get(variant.id)!);
+    for (const variant of variants) {
+      const cpu = samples.cpu.get(variant.id);
+      if (cpu !== undefined) this.figure(`${prefix}.${variant.id}.cpu`, `${variant.label}: server CPU per request`, CPU_UNIT, cpu);
+    }
+  }
+
+  /**
+   * Both comparisons of a candidate against a baseline of the same alternated run: server CPU per request
+   * (id `ID.cpu`, baseline ÷ candidate) when both servers' CPU was read, and throughput (id `ID`, candidate ÷
+   * baseline). `names` are the two sides as the formulas say them.
+   */
+  compare(samples: AlternateSamples, row: { id: string; label: string; candidate: string; baseline: string; names: [candidate: string, baseline: string]; cpuTarget?: TargetRef; rateTarget?: TargetRef }): void {
+    const [candidateName, baselineName] = row.names;
+    const candidateCpu = samples.cpu.get(row.candidate);
+    const baselineCpu = samples.cpu.get(row.baseline);
+    if (candidateCpu !== undefined && baselineCpu !== undefined) {
+      this.cpuRatio(`${row.id}.cpu`, `${row.label} (CPU/req)`, `server CPU per request: ${baselineName} ÷ ${candidateName}`, candidateCpu, baselineCpu, row.cpuTarget);
+    }
+    this.ratio(row.id, `${row.label} (req/s)`, `requests per second: ${candidateName} ÷ ${baselineName}`, samples.rate.get(row.candidate)!, samples.rate.get(row.baseline)!, row.rateTarget);
+  }
+
   value(id: string, label: string, formula: string, unit: Comparison['unit'], samples: readonly number[], target?: TargetRef, chart = false): Comparison {
     const comparison: Comparison = { id, label, formula, unit, stat: summarize(samples), chart };
     if (target !== undefined) comparison.target = target;
@@ -89,7 +134,7 @@ export class ScenarioRecorder {
     const written = await stopAll(children);
     for (const { name, file } of written) {
       try {
-        const summary = await readProfile(file, `${name} process`);
+        const summary = await readProfile(file, name);
         this.profiles.push(summary);
         process.stderr.write(formatProfile(summary) + '\n');
       } catch (error) {

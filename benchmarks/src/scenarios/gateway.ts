@@ -47,18 +47,22 @@ export const gatewayScenario: Scenario = {
     await expectStatus('gateway, token + another forwarded certificate', 401, gateway.ready.url, AUTH_PATH, { headers: stolen });
     await expectStatus('gateway, no token', 401, gateway.ready.url, AUTH_PATH, { headers: { [CERT_HEADER]: forwarded[CERT_HEADER] } });
 
-    const direct = await alternate(
-      [
-        loadVariant('bare', 'node:http 200', context, { url: bare.ready.url, path: AUTH_PATH, headers: forwarded }),
-        loadVariant('gateway', 'gateway', context, { url: gateway.ready.url, path: AUTH_PATH, headers: forwarded }),
-      ],
-      { scope: 'gateway', rounds: settings.rounds, roundSeconds: settings.roundSeconds, warmupSeconds: settings.warmupSeconds },
-    );
-    recorder.figure('gateway.bare', 'bare node:http 200 (plain HTTP)', 'req/s', direct.get('bare')!);
-    recorder.figure('gateway.gateway', `gateway ${AUTH_PATH} (plain HTTP, forwarded certificate)`, 'req/s', direct.get('gateway')!);
-    recorder.ratio('gateway.vs-bare', 'gateway ÷ bare node:http', `gateway ${AUTH_PATH} ÷ node:http answering 200, same headers`, direct.get('gateway')!, direct.get('bare')!, { id: 5, threshold: 0.85, direction: '>=' });
+    const directVariants = [
+        loadVariant('bare', 'bare node:http 200 (plain HTTP)', context, { url: bare.ready.url, path: AUTH_PATH, headers: forwarded, server: bare }),
+        loadVariant('gateway', `gateway ${AUTH_PATH} (plain HTTP, forwarded certificate)`, context, { url: gateway.ready.url, path: AUTH_PATH, headers: forwarded, server: gateway }),
+    ];
+    const direct = await alternate(directVariants, { scope: 'gateway', rounds: settings.rounds, roundSeconds: settings.roundSeconds, warmupSeconds: settings.warmupSeconds });
+    recorder.variantFigures('gateway', directVariants, direct);
+    recorder.compare(direct, {
+      id: 'gateway.vs-bare',
+      label: 'gateway ÷ bare node:http',
+      candidate: 'gateway',
+      baseline: 'bare',
+      names: [`gateway ${AUTH_PATH}`, 'node:http answering 200, same headers'],
+      rateTarget: { id: 5, threshold: 0.85, direction: '>=' },
+    });
     recorder.note(
-      `Direct: both servers get the same request (GET ${AUTH_PATH}, Authorization: Bearer <RS256 token>, ${CERT_HEADER}: URL-encoded PEM of client-a as nginx's $ssl_client_escaped_cert), ${settings.connections} keep-alive connections from 127.0.0.1 (a trusted proxy in the gateway's config). The gateway runs with its defaults (Prometheus metrics on), logger silenced.`,
+      `Direct: both servers get the same request (GET ${AUTH_PATH}, Authorization: Bearer <RS256 token>, ${CERT_HEADER}: URL-encoded PEM of client-a as nginx's $ssl_client_escaped_cert), ${settings.connections} keep-alive connections from 127.0.0.1 (a trusted proxy in the gateway's config). The gateway runs with its defaults (Prometheus metrics on), logger silenced. Server CPU per request: each server process's own CPU time (process.cpuUsage()) across a round ÷ the responses counted in it.`,
     );
 
     if (!existsSync(context.nginxBinary)) {
@@ -146,19 +150,19 @@ ${tlsServer(cachedPort!, 'cached')}`,
         ],
         { scope: 'gateway+nginx', rounds: settings.rounds, roundSeconds: settings.roundSeconds, warmupSeconds: settings.warmupSeconds },
       );
-      recorder.figure('gateway.nginx', 'nginx → upstream (mTLS)', 'req/s', proxied.get('nginx')!);
-      recorder.figure('gateway.nginx-gateway', 'nginx → gateway → upstream (mTLS)', 'req/s', proxied.get('nginx-gateway')!);
-      recorder.figure('gateway.nginx-gateway-cached', 'nginx (auth cache) → gateway → upstream (mTLS)', 'req/s', proxied.get('nginx-gateway-cached')!);
-      recorder.ratio('gateway.nginx-vs-nginx', 'nginx + gateway ÷ nginx', 'nginx → gateway (auth_request) → upstream ÷ nginx → upstream', proxied.get('nginx-gateway')!, proxied.get('nginx')!);
+      recorder.figure('gateway.nginx', 'nginx → upstream (mTLS)', 'req/s', proxied.rate.get('nginx')!);
+      recorder.figure('gateway.nginx-gateway', 'nginx → gateway → upstream (mTLS)', 'req/s', proxied.rate.get('nginx-gateway')!);
+      recorder.figure('gateway.nginx-gateway-cached', 'nginx (auth cache) → gateway → upstream (mTLS)', 'req/s', proxied.rate.get('nginx-gateway-cached')!);
+      recorder.ratio('gateway.nginx-vs-nginx', 'nginx + gateway ÷ nginx', 'nginx → gateway (auth_request) → upstream ÷ nginx → upstream', proxied.rate.get('nginx-gateway')!, proxied.rate.get('nginx')!);
       recorder.ratio(
         'gateway.nginx-cached-vs-nginx',
         'nginx + gateway, auth cache ÷ nginx',
         'nginx → gateway (auth_request, proxy_cache, gateway.authCacheSeconds 30) → upstream ÷ nginx → upstream; goal ≥ 0.8',
-        proxied.get('nginx-gateway-cached')!,
-        proxied.get('nginx')!,
+        proxied.rate.get('nginx-gateway-cached')!,
+        proxied.rate.get('nginx')!,
       );
       recorder.note(
-        `nginx: one worker process (${context.placement.pinned ? 'on the server core with the gateway and the upstream' : 'unpinned'}), TLS with the dev-PKI server certificate, ssl_verify_client optional_no_ca, keep-alive upstreams; auth_request forwards Authorization and $ssl_client_escaped_cert; the upstream is node:http answering "hello world". The auth-cache block caches accepted decisions as examples/nginx-gateway/nginx.conf.template does (key: Authorization + escaped certificate; lifetime: the gateway's X-Accel-Expires, 30 s capped by the token's exp); every request of the load reuses one token, so nearly all are cache hits.`,
+        `nginx: one worker process (${context.placement.pinned ? 'on the server core with the gateway and the upstream' : 'unpinned'}), TLS with the dev-PKI server certificate, ssl_verify_client optional_no_ca, keep-alive upstreams; auth_request forwards Authorization and $ssl_client_escaped_cert; the upstream is node:http answering "hello world". The auth-cache block caches accepted decisions as examples/nginx-gateway/nginx.conf.template does (key: Authorization + escaped certificate; lifetime: the gateway's X-Accel-Expires, 30 s capped by the token's exp); every request of the load reuses one token, so nearly all are cache hits. Server CPU per request is read for the direct comparison only: behind nginx the server side is three processes.`,
       );
     } finally {
       await nginx?.stop();

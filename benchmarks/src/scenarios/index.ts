@@ -1,7 +1,9 @@
+import { adaptersMicroScenario } from './adapters-micro.js';
 import type { Scenario } from './context.js';
 import { clientScenario } from './client.js';
 import { gatewayScenario } from './gateway.js';
 import { httpScenario } from './http.js';
+import { httpNestScenario } from './http-nestjs.js';
 import { jwksHangingScenario } from './jwks-hanging.js';
 import { memoryScenario } from './memory.js';
 import { peerScenario } from './peer.js';
@@ -10,9 +12,12 @@ import { verifyScenario } from './verify.js';
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
   verifyScenario,
+  adaptersMicroScenario,
   httpScenario('koa'),
   httpScenario('express'),
   httpScenario('fastify'),
+  httpScenario('hono'),
+  httpNestScenario,
   peerScenario,
   gatewayScenario,
   jwksHangingScenario,
@@ -22,5 +27,5 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /** `--only` names that select several scenarios. */
 export const GROUPS: Record<string, readonly string[]> = {
-  http: ['http-koa', 'http-express', 'http-fastify'],
+  http: ['http-koa', 'http-express', 'http-fastify', 'http-hono'],
 };

@@ -37,20 +37,23 @@ export const peerScenario: Scenario = {
 
     const headers = { authorization: `Bearer ${token}` };
     const variants: Variant[] = [
-      loadVariant('peer', 'express-oauth2-jwt-bearer', context, { url: peer.ready.url, path: HELLO_PATH, headers, clientCert: cert }),
-      loadVariant('adapter', 'certbound Express', context, { url: adapter.ready.url, path: HELLO_PATH, headers, clientCert: cert }),
+      loadVariant('peer', 'express-oauth2-jwt-bearer', context, { url: peer.ready.url, path: HELLO_PATH, headers, clientCert: cert, server: peer }),
+      loadVariant('adapter', 'certbound Express', context, { url: adapter.ready.url, path: HELLO_PATH, headers, clientCert: cert, server: adapter }),
     ];
-    if (bare !== undefined) variants.push(loadVariant('bare', 'bare Express', context, { url: bare.ready.url, path: HELLO_PATH, headers, clientCert: cert }));
+    if (bare !== undefined) variants.push(loadVariant('bare', 'bare Express', context, { url: bare.ready.url, path: HELLO_PATH, headers, clientCert: cert, server: bare }));
 
     const samples = await alternate(variants, { scope: 'peer', rounds: settings.rounds, roundSeconds: settings.roundSeconds, warmupSeconds: settings.warmupSeconds });
-    for (const variant of variants) recorder.figure(`peer.${variant.id}`, variant.label, 'req/s', samples.get(variant.id)!);
-    recorder.ratio('peer.adapter-vs-peer', 'certbound Express ÷ peer', 'certbound Express adapter ÷ Express + express-oauth2-jwt-bearer (RS256, same token)', samples.get('adapter')!, samples.get('peer')!, {
-      id: 2,
-      threshold: 2,
-      direction: '>=',
+    recorder.variantFigures('peer', variants, samples);
+    recorder.compare(samples, {
+      id: 'peer.adapter-vs-peer',
+      label: 'certbound Express ÷ peer',
+      candidate: 'adapter',
+      baseline: 'peer',
+      names: ['certbound Express adapter', 'Express + express-oauth2-jwt-bearer (RS256, same token)'],
+      rateTarget: { id: 2, threshold: 2, direction: '>=' },
     });
     if (bare !== undefined) {
-      recorder.ratio('peer.peer-vs-bare', 'peer ÷ bare Express', 'express-oauth2-jwt-bearer ÷ bare Express (reference: 0.39)', samples.get('peer')!, samples.get('bare')!);
+      recorder.compare(samples, { id: 'peer.peer-vs-bare', label: 'peer ÷ bare Express', candidate: 'peer', baseline: 'bare', names: ['express-oauth2-jwt-bearer', 'bare Express (reference throughput ratio: 0.39)'] });
     }
     recorder.note(
       `Peer: express-oauth2-jwt-bearer ${installedVersion('express-oauth2-jwt-bearer')} with its built-in RFC 8705 check, \`mtls: { enabled: true, required: true }\`, \`getCertificate: req => req.socket.getPeerCertificate(false).raw\` (the library hashes it and compares with cnf["x5t#S256"] itself — nothing wrapped around it), \`publicKey\` = the same static JWKS, \`tokenSigningAlg: 'RS256'\`, \`strict: true\` (typ at+jwt and iat required, like certbound). Probed first: bound token → 200, same token on client-b → 401, no token → 401, for both.`,

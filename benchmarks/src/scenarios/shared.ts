@@ -2,8 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JwsAlgorithm } from '@certbound/core';
 import type { Variant } from '../lib/alternate.js';
+import type { ChildHandle } from '../lib/child.js';
 import type { Fixtures } from '../lib/fixtures.js';
 import { assertHealthy, runLoad, type LoadOptions } from '../lib/load.js';
+import { cpuPerRequest } from '../lib/stats.js';
 import type { BenchVerifierOptions, TlsMaterial } from '../server/spec.js';
 import type { ScenarioContext } from './context.js';
 
@@ -44,15 +46,24 @@ export async function writeExampleConfig(fixtures: Fixtures, name: string, field
   return file;
 }
 
-/** An HTTP variant measured with autocannon; every response must be 2xx for the round to count. */
-export function loadVariant(id: string, label: string, context: ScenarioContext, options: Omit<LoadOptions, 'durationSeconds' | 'connections'>): Variant {
+/**
+ * An HTTP variant measured with autocannon; every response must be 2xx for the round to count. With `server`, the
+ * server process's own CPU time is read before and after the run and divided by the responses counted.
+ */
+export function loadVariant(id: string, label: string, context: ScenarioContext, options: Omit<LoadOptions, 'durationSeconds' | 'connections'> & { server?: ChildHandle<unknown> }): Variant {
+  const { server, ...load } = options;
   return {
     id,
     label,
+    roundsStart: async () => server?.startProfile(),
+    roundsEnd: async () => server?.stopProfile(`${label}, measured rounds`),
     async measure(seconds) {
-      const result = await runLoad({ ...options, connections: context.settings.connections, durationSeconds: seconds });
+      const before = await server?.cpuMicros();
+      const result = await runLoad({ ...load, connections: context.settings.connections, durationSeconds: seconds });
+      const after = await server?.cpuMicros();
       assertHealthy(label, result);
-      return result.rps;
+      if (before === undefined || after === undefined) return { rate: result.rps };
+      return { rate: result.rps, cpuMicrosPerRequest: cpuPerRequest(before, after, result.ok + result.non2xx) };
     },
   };
 }

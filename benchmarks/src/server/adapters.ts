@@ -1,8 +1,8 @@
 import { staticKeys, type VerifierOptions } from '@certbound/core';
-import { startExpress, startFastify, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
+import { startExpress, startFastify, startHono, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
 import type { BenchVerifierOptions, Framework, TlsMaterial } from './spec.js';
 
-function verifierOptions(options: BenchVerifierOptions): VerifierOptions {
+export function verifierOptions(options: BenchVerifierOptions): VerifierOptions {
   // Everything else is the verifier's default: binding "required", TLS certificate source, cache of 10,000 entries.
   const resolved: VerifierOptions = { issuer: options.issuer, audience: options.audience, algorithms: options.algorithms, keys: staticKeys(options.jwks) };
   if (options.tokenTypes !== undefined) resolved.tokenTypes = options.tokenTypes;
@@ -25,6 +25,10 @@ export async function startAdapter(framework: Framework, tls: TlsMaterial, optio
       return startFastify(tls, async (app) => {
         await app.register(certbound, { verifier: verifierOptions(options) });
       });
+    }
+    case 'hono': {
+      const { certbound } = await import('@certbound/hono');
+      return startHono(tls, certbound(verifierOptions(options)));
     }
   }
 }

@@ -14,7 +14,9 @@ export async function startExampleApi(framework: Framework, configFile: string):
       ? await import('../../../examples/koa-api/src/server.js')
       : framework === 'express'
         ? await import('../../../examples/express-api/src/server.js')
-        : await import('../../../examples/fastify-api/src/server.js');
+        : framework === 'fastify'
+          ? await import('../../../examples/fastify-api/src/server.js')
+          : await import('../../../examples/hono-api/src/server.js');
   const server = await startServer(config);
   const port = Number(new URL(server.url).port);
   return { ready: { url: server.url, port }, close: () => server.close() };

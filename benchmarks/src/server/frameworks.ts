@@ -3,6 +3,8 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { getRequestListener } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
 import Koa from 'koa';
 import { HELLO_BODY, HELLO_PATH, type Framework, type ServerReady, type TlsMaterial } from './spec.js';
 
@@ -79,6 +81,14 @@ export async function startFastify(tls: TlsMaterial, register?: FastifyRegistrat
   };
 }
 
+/** Hono on @hono/node-server: its request listener on the same node:https server, the middleware on every route. */
+export async function startHono(tls: TlsMaterial, middleware?: MiddlewareHandler): Promise<RunningServer> {
+  const app = new Hono();
+  if (middleware !== undefined) app.use(middleware);
+  app.get(HELLO_PATH, (c) => c.text(HELLO_BODY));
+  return listen(createHttpsServer(mtlsOptions(tls), getRequestListener(app.fetch)), 'https');
+}
+
 /** node:https hello world: the ceiling for any Node server here. */
 export async function startNodeHttps(tls: TlsMaterial): Promise<RunningServer> {
   const server = createHttpsServer(mtlsOptions(tls), (req, res) => {
@@ -106,6 +116,8 @@ export async function startBare(framework: Framework | 'node', tls: TlsMaterial)
       return startExpress(tls);
     case 'fastify':
       return startFastify(tls);
+    case 'hono':
+      return startHono(tls);
     case 'node':
       return startNodeHttps(tls);
   }

@@ -3,11 +3,12 @@
  * 127.0.0.1, reports its URL, and exits when told to (or when the runner goes away).
  */
 import { serveChild } from '../lib/child-runtime.js';
-import { startAdapter } from './adapters.js';
+import { startAdapter, verifierOptions } from './adapters.js';
 import { startAuthorityServer } from './authority.js';
 import { startExampleApi } from './example.js';
 import { startBare, startHttp200, type RunningServer } from './frameworks.js';
 import { startGatewayServer } from './gateway.js';
+import { startNest } from './nestjs.js';
 import { startPeer } from './peer.js';
 import type { ServerSpec } from './spec.js';
 
@@ -25,6 +26,8 @@ async function start(spec: ServerSpec): Promise<RunningServer> {
       return startHttp200(spec.body);
     case 'gateway':
       return startGatewayServer(spec.configFile);
+    case 'nest':
+      return startNest(spec.platform, spec.tls, spec.verifier === undefined ? undefined : verifierOptions(spec.verifier));
     case 'authority':
       return startAuthorityServer(spec.tls, spec.config);
   }

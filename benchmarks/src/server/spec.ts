@@ -2,7 +2,10 @@
 import type { AuthorityConfig } from '@certbound/authority';
 import type { Jwk, JwsAlgorithm } from '@certbound/core';
 
-export type Framework = 'koa' | 'express' | 'fastify';
+export type Framework = 'koa' | 'express' | 'fastify' | 'hono';
+
+/** The Nest platform a NestJS server runs on. */
+export type NestPlatform = 'express' | 'fastify';
 
 export interface TlsMaterial {
   cert: string;
@@ -32,6 +35,8 @@ export type ServerSpec =
   | { kind: 'http-200'; body?: string }
   /** @certbound/gateway from a configuration file (docs/configuration.md). */
   | { kind: 'gateway'; configFile: string }
+  /** A NestJS hello world over mTLS on one platform; with `verifier`, behind CertboundGuard (@certbound/nestjs). */
+  | { kind: 'nest'; platform: NestPlatform; tls: TlsMaterial; verifier?: BenchVerifierOptions }
   /** @certbound/authority with the given registry (its token requests counted). */
   | { kind: 'authority'; tls: TlsMaterial; config: AuthorityConfig };
 

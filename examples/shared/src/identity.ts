@@ -1,6 +1,6 @@
 import { identityOf as coreIdentityOf, type VerifySuccess } from '@certbound/core';
 
-// Shared by the Koa, Express and Fastify example APIs: all three answer GET /whoami with the same shape.
+// Shared by the example APIs (Koa, Express, Fastify, Hono): all answer GET /whoami with the same shape.
 
 /** What `GET /whoami` answers: the caller as the verified token and its TLS certificate describe it. */
 export interface Identity {

@@ -100,16 +100,23 @@ export function urlOf(server: Server, tls: boolean): string {
 }
 
 /**
- * Serve `handlerFor(verifier)` on a node:http or node:https server as the config says (the Koa and Express examples;
- * Fastify owns its server). The verifier is released when listening fails and after the server has closed.
+ * Serve `handlerFor(verifier)` on a node:http or node:https server as the config says (the Koa, Express and NestJS
+ * examples; Fastify owns its server). The verifier is released when listening fails and after the server has closed.
  */
 export async function listenWithVerifier(
   config: CertboundConfig,
   options: StartServerOptions,
-  handlerFor: (verifier: Verifier) => RequestListener,
+  handlerFor: (verifier: Verifier) => RequestListener | Promise<RequestListener>,
 ): Promise<RunningServer> {
   const verifier = configuredVerifier(config, options);
-  const handler = handlerFor(verifier);
+  let handler: RequestListener;
+  try {
+    // Async for applications that initialise before serving (NestJS).
+    handler = await handlerFor(verifier);
+  } catch (error) {
+    await verifier.close();
+    throw error;
+  }
   const limits = serverLimits(options);
   const server = config.tls
     ? createHttpsServer(

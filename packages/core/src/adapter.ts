@@ -6,6 +6,7 @@ export type { FailureOptions } from './http/failure.js';
 export { resolveVerifier } from './verify/resolve-verifier.js';
 export type { ResolvedVerifier } from './verify/resolve-verifier.js';
 export { recordAcceptance } from './verify/registry.js';
+export { verifyRequestNow } from './verify/verify-now.js';
 export { scopeGuard, roleGuard } from './authorization/guards.js';
 export type { Guard, GuardOptions } from './authorization/guards.js';
 export { metadataResponse } from './metadata/metadata.js';

@@ -174,13 +174,17 @@ describe('scope and role guards', () => {
     expect(() => roleGuard('Admin' as never)).toThrow(ConfigurationError);
   });
 
-  it('finds the accepting verifier an adapter recorded, and refuses to run on an unverified request', async () => {
+  it('finds the verifier that accepted a success (its own, or one recorded for a copy), and refuses to run on an unverified request', async () => {
     const { verifier, success } = await verified({ scp: 'orders.read' });
     const guard = scopeGuard(['orders.write'], { wiring: 'certbound()' });
-    expect(() => guard.check(success)).toThrow(CertboundError);
-    expect(() => guard.check(undefined)).toThrow(expect.objectContaining({ code: 'ERR_GUARD_WITHOUT_AUTH', message: 'requireScopes() must run after certbound()' }));
-    recordAcceptance(success, verifier);
-    expect(guard.check(success)).toMatchObject({ status: 403, code: 'ERR_INSUFFICIENT_SCOPE', scope: 'orders.write' });
+    // A verifier's own success carries the link: the refusal is formatted like that verifier's (realm "orders").
+    expect(guard.check(success)).toMatchObject({ status: 403, code: 'ERR_INSUFFICIENT_SCOPE', scope: 'orders.write', challenge: expect.stringContaining('realm="orders"') });
     expect(scopeGuard(['orders.read']).check(success)).toBeNull();
+    // A copy (or an object shaped like a success) is not one until an adapter records it.
+    const copy = { ...success };
+    expect(() => guard.check(copy)).toThrow(CertboundError);
+    expect(() => guard.check(undefined)).toThrow(expect.objectContaining({ code: 'ERR_GUARD_WITHOUT_AUTH', message: 'requireScopes() must run after certbound()' }));
+    recordAcceptance(copy, verifier);
+    expect(guard.check(copy)).toMatchObject({ status: 403, code: 'ERR_INSUFFICIENT_SCOPE', scope: 'orders.write' });
   });
 });

@@ -2,14 +2,17 @@
 // introspection endpoint, its metrics and spans read back through the SDK's in-memory exporters. Providers are
 // injected through the `telemetry` option; the last test searches everything exported for tokens, keys and
 // certificates.
+import { Agent, get } from 'node:https';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { metrics as otelMetrics, trace as otelTrace } from '@opentelemetry/api';
 import { exportJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpsServer } from '../../../test/support/https-server.js';
 import { createTestTelemetry, exportedText, runWithoutOtelApi, searchExported, type TestTelemetry } from '../../../test/support/otel.js';
 import { ConfigurationError, introspection, remoteKeys, staticKeys } from '../src/index.js';
 import type { BindingPolicy, Verifier, VerifierOptions } from '../src/types.js';
 import { createVerifier } from '../src/verify/verifier.js';
+import { verifyRequestNow } from '../src/adapter.js';
 import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, bearer, claimsAt, createTestKey, jwksOf, signToken, type TestKey } from './helpers/tokens.js';
@@ -109,6 +112,33 @@ describe('verifications', () => {
     // Started at the verification's start (performance time), so the span sits at the real wall-clock time.
     const startedMs = spans[0]!.startTime[0] * 1000 + spans[0]!.startTime[1] / 1e6;
     expect(Math.abs(startedMs - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('records the adapters\' path (verifyRequestNow) too: a fresh verification, then repeats answered from the connection', async () => {
+    const { verifier, otel } = observed();
+    const token = await boundToken();
+    let synchronous = 0;
+    const server = await startHttpsServer(pki.server, (req, res) => {
+      const result = verifyRequestNow(verifier, req);
+      if (!(result instanceof Promise)) synchronous++;
+      void Promise.resolve(result).then((settled) => res.writeHead(settled.ok ? 200 : 401).end());
+    });
+    // One keep-alive connection: the second and third requests repeat what it presented before.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pki.ca.cert, cert: a.cert, key: a.key });
+    const status = () =>
+      new Promise<number | undefined>((resolve, reject) => {
+        get(server.url, { agent, headers: { authorization: `Bearer ${token}` } }, (response) => response.resume().on('end', () => resolve(response.statusCode))).on('error', reject);
+      });
+    try {
+      for (let i = 0; i < 3; i++) expect(await status()).toBe(200);
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
+    expect(synchronous).toBeGreaterThan(0);
+    expect(await otel.sum('certbound.verifications', { 'certbound.verification.outcome': 'accepted' })).toBe(3);
+    expect(await otel.sum('certbound.verification.duration')).toBe(3);
+    expect(spansNamed(otel, 'certbound.verify').map((span) => span.attributes['certbound.binding.result'])).toEqual(['matched', 'matched', 'matched']);
   });
 
   it('reports an accepted mismatch under report-only as report_only with the code it would have refused', async () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
-import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { resolveVerifier, verifyRequestNow } from '@certbound/core/adapter';
+import type { Verifier, VerifierOptions, VerifyResult, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 
 declare global {
@@ -41,18 +41,21 @@ export type CertboundHandler = RequestHandler & {
  */
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundHandler {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
+  function decide(req: Request, res: Response, next: NextFunction, result: VerifyResult): void {
+    if (!result.ok) {
+      refuse(res, result);
+      return;
+    }
+    req.auth = result;
+    next();
+  }
   function certbound(req: Request, res: Response, next: NextFunction): void {
-    // Two callbacks, not then().catch(): an error thrown after next() must not call next a second time.
     // Routers rewrite req.url below their mount point; originalUrl keeps the query string the check needs.
-    verifier.verifyRequest(requestInputOf(req, req.originalUrl)).then((result) => {
-      if (!result.ok) {
-        refuse(res, result);
-        return;
-      }
-      recordAcceptance(result, verifier);
-      req.auth = result;
-      next();
-    }, next);
+    const result = verifyRequestNow(verifier, req, req.originalUrl);
+    // A known answer continues synchronously. Otherwise two callbacks, not then().catch(): an error thrown after
+    // next() must not call next a second time.
+    if (result instanceof Promise) result.then((settled) => decide(req, res, next, settled), next);
+    else decide(req, res, next, result);
   }
   return Object.assign(certbound, { verifier });
 }

@@ -1,11 +1,15 @@
 import fastifyPlugin from 'fastify-plugin';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
-import { ConfigurationError, type Verifier, type VerifierOptions, type VerifySuccess } from '@certbound/core';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { resolveVerifier, verifyRequestNow } from '@certbound/core/adapter';
+import { ConfigurationError, type Verifier, type VerifierOptions, type VerifyResult, type VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 
-/** The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`. */
-export type CertboundHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+/**
+ * The authentication hook: use it as a route's `onRequest` when the plugin is registered with `global: false`.
+ * Callback style, so a known answer (a repeated token) continues without a promise: `done()` on acceptance, a sent
+ * reply (and no `done`) on refusal, `done(error)` only for an unexpected internal error.
+ */
+export type CertboundHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,12 +41,19 @@ async function certboundPlugin(fastify: FastifyInstance, options: CertboundPlugi
   const global = options.global ?? true;
   if (typeof global !== 'boolean') throw new ConfigurationError('global', '@certbound/fastify option "global" must be a boolean');
 
-  async function certbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const result = await verifier.verifyRequest(requestInputOf(request.raw));
-    if (!result.ok) return refuse(reply, result);
-    recordAcceptance(result, verifier);
+  function decide(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, result: VerifyResult): void {
+    if (!result.ok) {
+      // A hook that answers sends the reply and does not call done (Fastify's rule for responding from a hook).
+      refuse(reply, result);
+      return;
+    }
     request.auth = result;
-    return undefined;
+    done();
+  }
+  function certbound(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const result = verifyRequestNow(verifier, request.raw);
+    if (result instanceof Promise) result.then((settled) => decide(request, reply, done, settled), done);
+    else decide(request, reply, done, result);
   }
 
   fastify.decorateRequest('auth', null);

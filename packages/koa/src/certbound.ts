@@ -1,6 +1,6 @@
 import type { Middleware, Next, ParameterizedContext } from 'koa';
-import { recordAcceptance, requestInputOf, resolveVerifier } from '@certbound/core/adapter';
-import type { Verifier, VerifierOptions, VerifySuccess } from '@certbound/core';
+import { resolveVerifier, verifyRequestNow } from '@certbound/core/adapter';
+import type { Verifier, VerifierOptions, VerifyResult, VerifySuccess } from '@certbound/core';
 import { refuse } from './lib/refuse.js';
 
 /** What the middleware adds to `ctx.state`. */
@@ -37,15 +37,19 @@ export type CertboundMiddleware = Middleware<CertboundState> & {
  */
 export function certbound(optionsOrVerifier: VerifierOptions | Verifier): CertboundMiddleware {
   const { verifier } = resolveVerifier(optionsOrVerifier, 'certbound()');
-  async function certbound(ctx: ParameterizedContext<CertboundState>, next: Next): Promise<void> {
-    const result = await verifier.verifyRequest(requestInputOf(ctx.req));
+  function decide(ctx: ParameterizedContext<CertboundState>, next: Next, result: VerifyResult): Promise<unknown> | undefined {
     if (!result.ok) {
       refuse(ctx, result);
-      return;
+      return undefined;
     }
-    recordAcceptance(result, verifier);
     ctx.state.auth = result;
-    await next();
+    return next();
+  }
+  // Not async: a known answer (a repeated token) goes straight on to next() without a promise of its own; Koa's
+  // compose wraps whatever a middleware returns.
+  function certbound(ctx: ParameterizedContext<CertboundState>, next: Next): Promise<unknown> | undefined {
+    const result = verifyRequestNow(verifier, ctx.req);
+    return result instanceof Promise ? result.then((settled) => decide(ctx, next, settled)) : decide(ctx, next, result);
   }
   return Object.assign(certbound, { verifier });
 }

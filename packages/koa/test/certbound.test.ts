@@ -52,11 +52,11 @@ describe('@certbound/koa: certbound()', () => {
     expect(() => certbound({ ...options, issuer: undefined as unknown as string })).toThrow(ConfigurationError);
   });
 
-  it('returns a named async middleware that exposes its verifier', () => {
+  it('returns a named (ctx, next) middleware that exposes its verifier', () => {
     const verifier = createVerifier(options);
     const middleware = certbound(verifier);
     expect(middleware.name).toBe('certbound');
-    expect(middleware.constructor.name).toBe('AsyncFunction');
+    expect(middleware.length).toBe(2);
     expect(middleware.verifier).toBe(verifier);
     expect(certbound(options).verifier).not.toBe(verifier);
   });

@@ -49,13 +49,16 @@ export function hasQueryToken(url: string | undefined): boolean {
   return false;
 }
 
-type HeaderRead = { count: number; value: unknown };
+/** What {@link readAuthorization} answers for a request with more than one Authorization field. */
+export const DUPLICATE_AUTHORIZATION: unique symbol = Symbol('duplicate Authorization');
 
 /**
- * Count the Authorization fields: Node keeps only the first of duplicated Authorization headers in `headers`, so
- * `rawHeaders` is the only place a duplicate is visible. @see docs/security.md rule 8
+ * The request's one Authorization value: `undefined` when there is none, {@link DUPLICATE_AUTHORIZATION} when there
+ * are several. Node keeps only the first of duplicated Authorization headers in `headers`, so `rawHeaders` is the
+ * only place a duplicate is visible. No allocation: this runs on every request.
+ * @see docs/security.md rule 8
  */
-function readAuthorization(input: RequestInput): HeaderRead {
+export function readAuthorization(input: RequestInput): unknown {
   let count = 0;
   let rawValue: unknown;
   const raw = input.rawHeaders;
@@ -69,9 +72,9 @@ function readAuthorization(input: RequestInput): HeaderRead {
     }
   }
   const folded: unknown = input.headers?.authorization;
-  if (Array.isArray(folded)) return { count: Math.max(count, folded.length), value: folded[0] };
-  if (folded !== undefined) return { count: Math.max(count, 1), value: folded };
-  return { count, value: rawValue };
+  if (Array.isArray(folded)) return Math.max(count, folded.length) > 1 ? DUPLICATE_AUTHORIZATION : folded[0];
+  if (folded !== undefined) return count > 1 ? DUPLICATE_AUTHORIZATION : folded;
+  return count > 1 ? DUPLICATE_AUTHORIZATION : rawValue;
 }
 
 export interface ExtractorOptions {
@@ -85,17 +88,17 @@ export interface ExtractorOptions {
  * are never read.
  * @see RFC 6750 §2.1, §3.1; RFC 9110 §11.4 (credentials = auth-scheme 1*SP token68); docs/security.md rule 8
  */
-export function createExtractor(options: ExtractorOptions): (input: RequestInput) => Extraction {
+export function createExtractor(options: ExtractorOptions): (authorization: unknown, url: string | undefined) => Extraction {
   const byLowerCase = new Map(options.schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
   const { maxTokenLength } = options;
   // Longest acceptable header value: the longest scheme, the separating spaces, the longest token.
   const maxValueLength = Math.max(...options.schemes.map((scheme) => scheme.length)) + 16 + maxTokenLength;
 
-  return (input) => {
-    const { count, value } = readAuthorization(input);
-    const inQuery = hasQueryToken(input.url);
-    if (count === 0) return inQuery ? 'ERR_QUERY_TOKEN' : 'ERR_NO_CREDENTIALS';
-    if (count > 1) return 'ERR_AUTHORIZATION_DUPLICATE';
+  /** `value`: what readAuthorization found; `url`: the request target, for the query-token check. */
+  return (value, url) => {
+    const inQuery = hasQueryToken(url);
+    if (value === undefined) return inQuery ? 'ERR_QUERY_TOKEN' : 'ERR_NO_CREDENTIALS';
+    if (value === DUPLICATE_AUTHORIZATION) return 'ERR_AUTHORIZATION_DUPLICATE';
     if (inQuery) return 'ERR_MULTIPLE_METHODS';
     if (typeof value !== 'string' || value.length === 0) return 'ERR_AUTHORIZATION_MALFORMED';
     if (value.length > maxValueLength) return 'ERR_TOKEN_TOO_LONG';

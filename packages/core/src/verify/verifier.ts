@@ -10,18 +10,19 @@ import type {
   VerifyResult,
   VerifySuccess,
 } from '../types.js';
+import { bindingProblem, decideBinding } from '../binding/binding.js';
 import { createCertificateReader } from '../certificates/argument.js';
 import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
 import { checkTimes } from '../claims/validate.js';
-import { createExtractor, isToken68 } from '../http/authorization.js';
+import { createExtractor, hasQueryToken, isToken68, readAuthorization } from '../http/authorization.js';
 import { challengeOptionsOf, failure } from '../http/failure.js';
 import type { IntrospectedToken } from '../introspection/introspection.js';
 import { createHeaderChecker, normalizeTyp, splitCompact } from '../jose/jws.js';
 import type { KeyFailure, KeyStore, VerificationKey } from '../keys/key-store.js';
 import { buildEvent, peerAddressOf, type EventFacts } from './events.js';
 import { DEFAULTS, resolveOptions } from './options.js';
-import { registerVerifier } from './registry.js';
+import { linkSuccesses, registerVerifier } from './registry.js';
 import { bindingStage, claimsStage, signatureStage, structureStage, type StructuredToken } from './stages.js';
 import { TokenCache, type VerifiedToken } from './token-cache.js';
 import { openTelemetry } from '../telemetry/telemetry.js';
@@ -31,6 +32,26 @@ interface Attempt extends EventFacts {
   readonly token: string;
   readonly scheme: string;
   readonly thumbprint: string | null;
+  /** The request's connection and the Authorization value the token came from: set for requests, not verifyToken. */
+  readonly connection?: object | undefined;
+  readonly authorization?: string | undefined;
+}
+
+/**
+ * The last token a connection presented and had accepted. Keep-alive clients send the same Authorization value on
+ * every request of a connection; with this a repeated value skips extraction, the cache lookup and the binding
+ * comparison — but never the key, time and certificate checks, which run again on every request.
+ */
+interface ConnectionMemo {
+  /** The exact Authorization value accepted (compared whole). */
+  readonly authorization: string;
+  readonly scheme: string;
+  readonly token: string;
+  readonly verified: VerifiedToken;
+  /** The certificate thumbprint the binding was decided for. */
+  readonly thumbprint: string | null;
+  /** The report-only code the binding decision carried, if any. */
+  readonly report: ErrorCode | undefined;
 }
 
 const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none' });
@@ -97,6 +118,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries, resolved.cache.maxBytes ?? DEFAULTS.cacheMaxBytes);
   telemetry?.observeCache(cache);
   const readCertificate = createCertificateReader();
+  // Per connection (the request's socket), the last accepted token; only with the cache on, only JWTs verified here
+  // (an introspection answer has its own cache lifetime, which a memo must not extend). Dropped with the socket.
+  const memos = cache === null ? null : new WeakMap<object, ConnectionMemo>();
   const schemeByLowerCase = new Map(schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
 
   // Failure results are immutable and shared: a flood of bad requests allocates no response objects.
@@ -140,23 +164,47 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (onEvent !== undefined) {
       emit(reported === undefined ? 'accepted' : 'report-only', reported, { ...attempt, subject: verified.subject, clientId: verified.clientId });
     }
-    return { ok: true, claims: verified.claims, header: verified.header, thumbprint: attempt.thumbprint, scheme: attempt.scheme, token: attempt.token };
+    return new Accepted(verified.claims, verified.header, attempt.thumbprint, attempt.scheme, attempt.token);
   }
 
   // ── the pipeline ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** extract → certificate, then the credentials go through the cache. */
-  function extractThenCertificate(input: RequestInput): VerifyResult | Promise<VerifyResult> {
-    const remoteAddress = peerAddressOf(input);
+  /** extract → certificate, then the credentials go through the cache (or the connection's memo). */
+  function extractThenCertificate(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
     // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
     const lookup = lookupCertificate(input);
     const thumbprint = lookup.ok ? lookup.thumbprint : null;
+    const authorization = readAuthorization(input);
+    const connection = typeof input.socket === 'object' && input.socket !== null ? input.socket : undefined;
+    if (memos !== null && connection !== undefined && lookup.ok && lookup.ignoredUntrustedHeader !== true && typeof authorization === 'string') {
+      const memo = memos.get(connection);
+      if (memo !== undefined && memo.authorization === authorization && memo.thumbprint === thumbprint && !hasQueryToken(url)) {
+        const repeated = fromMemo(memo, input);
+        if (repeated !== null) return repeated;
+      }
+    }
+    const remoteAddress = peerAddressOf(input);
     if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
-    const extracted = extract(input);
+    const extracted = extract(authorization, url);
     if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
-    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress };
+    // Extraction succeeded, so the request had exactly one Authorization value, a string.
+    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress, connection, authorization: authorization as string };
     if (!lookup.ok) return reject(lookup.code, attempt);
     return viaCache(attempt, true);
+  }
+
+  /**
+   * The connection presents the Authorization value it had accepted, with the same certificate: the token, its
+   * signature and its binding to this thumbprint are known. Still checked now: the key is current, the time claims
+   * hold. Anything else (or a key check that would wait) goes the full way: null.
+   * @see docs/security.md rule 10
+   */
+  function fromMemo(memo: ConnectionMemo, input: RequestInput): VerifySuccess | null {
+    const nowMs = clock();
+    if (keyStore.isCurrent(memo.verified.key, nowMs) !== true) return null;
+    if (checkTimes(memo.verified.times, Math.floor(nowMs / 1000), leeway) !== null) return null;
+    if (onEvent === undefined) return new Accepted(memo.verified.claims, memo.verified.header, memo.thumbprint, memo.scheme, memo.token);
+    return accept(memo.verified, { token: memo.token, scheme: memo.scheme, thumbprint: memo.thumbprint, remoteAddress: peerAddressOf(input) }, memo.report);
   }
 
   function lookupCertificate(input: RequestInput): CertificateLookup {
@@ -175,13 +223,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (hit === undefined) return structureThenKey(attempt, nowMs, fromHeader);
     // @see docs/security.md rule 10 — a hit re-checks the key, the time claims and the binding.
     const current = keyStore.isCurrent(hit.key, nowMs);
-    if (current === true) return timesThenBinding(hit, attempt, nowMs);
+    if (current === true) return verifiedThenBinding(hit, attempt, nowMs);
     if (current === false) {
       cache?.delete(attempt.token);
       return structureThenKey(attempt, nowMs, fromHeader);
     }
     return current.then((stillCurrent) => {
-      if (stillCurrent) return timesThenBinding(hit, attempt, clock());
+      if (stillCurrent) return verifiedThenBinding(hit, attempt, clock());
       cache?.delete(attempt.token);
       return structureThenKey(attempt, clock(), fromHeader);
     });
@@ -214,7 +262,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const nowMs = clock();
     // Only a token within its time claims now is cached; an expired one is refused below and never stored.
     if (cache !== null && checkTimes(verified.times, Math.floor(nowMs / 1000), leeway) === null) cache.set(attempt.token, verified);
-    return timesThenBinding(verified, attempt, nowMs);
+    return verifiedThenBinding(verified, attempt, nowMs);
   }
 
   /** introspection instead of structure to claims: the answer (cached by the introspector) meets the same last stage. */
@@ -238,6 +286,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return accept(verified, attempt, outcome.report);
   }
 
+  /** timesThenBinding for a JWT verified here (fresh or cached): an acceptance is remembered for the connection. */
+  function verifiedThenBinding(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
+    const result = timesThenBinding(verified, attempt, nowMs);
+    if (result.ok && memos !== null && attempt.connection !== undefined && attempt.authorization !== undefined) {
+      const decision = onEvent === undefined ? null : decideBinding(policy, bindingProblem(verified.binding, attempt.thumbprint));
+      memos.set(attempt.connection, { authorization: attempt.authorization, scheme: attempt.scheme, token: attempt.token, verified, thumbprint: attempt.thumbprint, report: decision !== null && 'report' in decision ? decision.report : undefined });
+    }
+    return result;
+  }
+
   function internalFailure(): VerifyFailure {
     return reject('ERR_VERIFICATION_FAILED', { thumbprint: null });
   }
@@ -257,10 +315,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
+  function decideNow(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
+    try {
+      const result = extractThenCertificate(input, url);
+      return result instanceof Promise ? result.catch(internalFailure) : result;
+    } catch {
+      return internalFailure();
+    }
+  }
+
   const verifier: Verifier = {
     options: resolved,
     verifyRequest(input: RequestInput): Promise<VerifyResult> {
-      return settle(() => extractThenCertificate(input));
+      return settle(() => extractThenCertificate(input, input.url));
     },
     verifyToken(token, certificate, callOptions): Promise<VerifyResult> {
       return settle(() => {
@@ -290,7 +357,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
   };
 
+  /** The verifier's successes: a class of their own links each to this verifier for the guards, at no cost. */
+  class Accepted implements VerifySuccess {
+    readonly ok = true as const;
+    constructor(
+      readonly claims: VerifySuccess['claims'],
+      readonly header: VerifySuccess['header'],
+      readonly thumbprint: string | null,
+      readonly scheme: string,
+      readonly token: string,
+    ) {}
+  }
+  linkSuccesses(Accepted.prototype, verifier);
+
   registerVerifier(verifier, {
+    verifyNow(input, url) {
+      // The adapters' path: timed and recorded like settle() when telemetry records, a null check otherwise.
+      return telemetry === null ? decideNow(input, url) : telemetry.verified(telemetry.begin(), decideNow(input, url));
+    },
     rejectAuthorization(success, code) {
       emit('rejected', code, {
         thumbprint: success.thumbprint,

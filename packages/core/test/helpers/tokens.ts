@@ -109,3 +109,9 @@ export function requestWith(headers: [string, string][], extra: { url?: string; 
 export function bearer(token: string, scheme = 'Bearer') {
   return requestWith([['Authorization', `${scheme} ${token}`]]);
 }
+
+/** A clock a test moves by hand (`time.now`, milliseconds), starting at NOW; one per test, so no test moves another's. */
+export function movableClock(start = NOW * 1000): { time: { now: number }; clock: () => number } {
+  const time = { now: start };
+  return { time, clock: () => time.now };
+}
