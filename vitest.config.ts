@@ -10,10 +10,13 @@ const crossPackage = readdirSync('test', { withFileTypes: true })
 // Inside the workspace the packages resolve to their TypeScript sources through the `certbound-source` export
 // condition, so tests need no build; published tarballs declare only the compiled `dist/` entries.
 const conditions = ['certbound-source', 'module', 'node', 'development|production'];
+// Vitest hands the SSR conditions to Node (--conditions) for externalised packages too, and Node has no use for
+// bundlers' "module" builds: OpenTelemetry's, for one, use extensionless imports that Node cannot load.
+const nodeConditions = conditions.filter((condition) => condition !== 'module');
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['certbound-source'] } },
+  ssr: { resolve: { conditions: nodeConditions, externalConditions: ['certbound-source'] } },
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     testTimeout: 30_000,

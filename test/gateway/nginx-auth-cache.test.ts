@@ -35,8 +35,8 @@ describe.skipIf(nginx.skip)('nginx auth cache (gateway.authCacheSeconds: 30)', (
   async function decisions(): Promise<{ accepted: number; refused: number }> {
     const text = (await plainRequest(`${stack.gatewayUrl}/metrics`, {}, '127.0.0.1')).body;
     const sum = (result: string) =>
-      [...text.matchAll(new RegExp(`^certbound_gateway_decisions_total\\{protocol="nginx",result="${result}",[^}]*\\} (\\d+)`, 'gm'))].reduce((total, match) => total + Number(match[1]), 0);
-    return { accepted: sum('accepted'), refused: sum('refused') };
+      [...text.matchAll(new RegExp(`^certbound_verifications_total\\{protocol="nginx",outcome="${result}"[^}]*\\} (\\d+)`, 'gm'))].reduce((total, match) => total + Number(match[1]), 0);
+    return { accepted: sum('accepted'), refused: sum('rejected') };
   }
 
   const get = (path: string, client: 'client-a' | 'client-b', token: string, method = 'GET') =>

@@ -76,10 +76,10 @@ describeGatewayBehind(
     it('gateway metrics count the decisions nginx asked for, by result and reason', async () => {
       const metrics = await plainRequest(`${context().stack.gatewayUrl}/metrics`, {}, '127.0.0.1');
       expect(metrics.status).toBe(200);
-      expect(metrics.body).toMatch(/certbound_gateway_decisions_total\{protocol="nginx",result="accepted",reason="OK"\} [1-9]/);
-      expect(metrics.body).toMatch(/certbound_gateway_decisions_total\{protocol="nginx",result="refused",reason="ERR_BINDING_MISMATCH"\} [1-9]/);
-      expect(metrics.body).toMatch(/certbound_gateway_untrusted_certificate_headers_total [1-9]/);
-      expect(metrics.body).toContain('certbound_gateway_decision_duration_seconds_bucket');
+      expect(metrics.body).toMatch(/certbound_verifications_total\{protocol="nginx",outcome="accepted"\} [1-9]/);
+      expect(metrics.body).toMatch(/certbound_verifications_total\{protocol="nginx",outcome="rejected",code="ERR_BINDING_MISMATCH"\} [1-9]/);
+      expect(metrics.body).toMatch(/certbound_untrusted_certificate_headers_total [1-9]/);
+      expect(metrics.body).toContain('certbound_verification_duration_seconds_bucket');
     });
   },
 );

@@ -6,7 +6,7 @@
  * locally CERTBOUND_SKIP_PACKAGING=1 skips the suite and says so.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,6 +115,28 @@ describe.skipIf(optedOut)('packaging: the tarballs a user installs', () => {
     const { stdout } = await sh(process.execPath, ['-e', `const m = require('@certbound/${name}'); console.log(Object.keys(m).join(','));`], { cwd: app, env: strangerEnv() });
     expect(stdout).toMatch(name === 'core' ? /createVerifier/ : name === 'nestjs' ? /CertboundGuard/ : /certbound/);
   });
+
+  it('leaves the optional peer @opentelemetry/api uninstalled, and core and client work without it', async () => {
+    // An app of its own: the gateway's prom-client depends on @opentelemetry/api, so the main app has it. npm installs
+    // no optional peer (peerDependenciesMeta), so this app is one that never asked for it.
+    const bare = join(work, 'bare-app');
+    mkdirSync(bare);
+    await sh('npm', ['init', '-y'], { cwd: bare, env: strangerEnv() });
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarballOf('core'), tarballOf('client')], { cwd: bare, env: strangerEnv(), timeoutMs: 300_000 });
+    expect(existsSync(join(bare, 'node_modules/@opentelemetry/api'))).toBe(false);
+    const script = `
+      const { createVerifier, staticKeys } = await import('@certbound/core');
+      const { createConfidentialClient } = await import('@certbound/client');
+      const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k' };
+      const verifier = createVerifier({ issuer: 'https://issuer.example', audience: 'api://x', algorithms: ['ES256'], keys: staticKeys({ keys: [jwk] }) });
+      const result = await verifier.verifyRequest({ headers: {} });
+      const client = createConfidentialClient({ clientId: 'app', authority: 'https://login.microsoftonline.com/contoso.com', credential: { clientSecret: 's' } });
+      const error = await client.acquireTokenForClient({ scopes: ['api://x/.default'], mtlsProofOfPossession: true }).catch((e) => e);
+      await Promise.all([verifier.close(), client.close()]);
+      console.log(JSON.stringify([result.code, error.code]));`;
+    const { stdout } = await sh(process.execPath, ['--input-type=module', '-e', script], { cwd: bare, env: strangerEnv() });
+    expect(JSON.parse(stdout)).toEqual(['ERR_NO_CREDENTIALS', 'ERR_CLIENT_CERTIFICATE_REQUIRED']);
+  }, 300_000);
 
   it.each(Object.entries(CLIS))('npx %s --help prints its usage', async (cli, usage) => {
     const { stdout } = await sh('npx', ['--no-install', cli, '--help'], { cwd: app, env: strangerEnv() });

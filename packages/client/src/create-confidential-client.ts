@@ -4,6 +4,7 @@ import { ConfidentialClientImpl, type ClientConfig } from './lib/client.js';
 import { CredentialLoader } from './lib/credential.js';
 import { assertKnownKeys } from './lib/known-options.js';
 import { AgentPool, httpSettings } from './lib/http.js';
+import { checkTelemetryOption, openClientTelemetry } from './telemetry.js';
 import { TokenCache } from './token-cache.js';
 import type { ConfidentialClient, ConfidentialClientOptions } from './types.js';
 
@@ -24,6 +25,7 @@ const OPTIONS: Record<keyof ConfidentialClientOptions, true> = {
   http: true,
   now: true,
   logger: true,
+  telemetry: true,
 };
 const OPTION_NAMES = Object.keys(OPTIONS);
 
@@ -131,6 +133,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning epoch milliseconds');
   if (options.sendX5C !== undefined && typeof options.sendX5C !== 'boolean') throw new TypeError('sendX5C must be a boolean');
   const http = httpSettings(options.http);
+  checkTelemetryOption(options.telemetry);
 
   const config: ClientConfig = {
     clientId,
@@ -149,6 +152,7 @@ export function createConfidentialClient(options: ConfidentialClientOptions): Co
     http,
     now: options.now ?? Date.now,
     logger: options.logger,
+    telemetry: openClientTelemetry(options.telemetry),
   };
   return new ConfidentialClientImpl(config);
 }

@@ -26,6 +26,7 @@ export type {
   ClientCredential,
   ClientEvent,
   ClientFetchInit,
+  ClientTelemetryOptions,
   ClientSignedAssertion,
   ConfidentialClient,
   ConfidentialClientOptions,

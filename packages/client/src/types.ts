@@ -157,6 +157,18 @@ export interface ConfidentialClientOptions {
    * assertion or secret. An exception thrown by the logger is ignored. Default none.
    */
   logger?: (event: ClientEvent) => void;
+  /**
+   * OpenTelemetry spans and metrics for token requests (docs/observability.md). Default: the providers registered
+   * through `@opentelemetry/api` when that optional peer is installed; `false` turns them off; an object names the
+   * providers to use instead.
+   */
+  telemetry?: false | ClientTelemetryOptions;
+}
+
+/** OpenTelemetry providers (e.g. an SDK's tracer and meter providers), typed by the one method used. */
+export interface ClientTelemetryOptions {
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
 }
 
 /** What the client reports to `logger`. */

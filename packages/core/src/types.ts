@@ -109,6 +109,21 @@ export interface VerifierOptions {
   resourceMetadata?: string;
   /** Receives one event per decision. Must not throw (exceptions are swallowed). */
   onEvent?: (event: VerifierEvent) => void;
+  /**
+   * OpenTelemetry metrics and spans (docs/observability.md). By default the providers registered globally through
+   * `@opentelemetry/api`, when that optional peer is installed; `false` turns telemetry off; an object names the
+   * providers to use instead of the global ones (a provider left out falls back to the global one).
+   */
+  telemetry?: false | TelemetryOptions;
+}
+
+/**
+ * OpenTelemetry providers, e.g. an SDK's `BasicTracerProvider` and `MeterProvider`. Typed by the one method used so
+ * that these declarations need no `@opentelemetry/api`.
+ */
+export interface TelemetryOptions {
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
 }
 
 /** What an HTTP adapter hands to the verifier. */
@@ -290,5 +305,5 @@ export interface Verifier {
 }
 
 /** The options a verifier runs with: every default applied, frozen. */
-export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>> &
-  Pick<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata'>;
+export type ResolvedVerifierOptions = Required<Omit<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata' | 'telemetry'>> &
+  Pick<VerifierOptions, 'onEvent' | 'realm' | 'introspection' | 'resourceMetadata' | 'telemetry'>;

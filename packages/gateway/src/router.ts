@@ -110,7 +110,7 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
       // The "allowed" answer of such an endpoint is its 400; no identity goes with it.
       protocol.allow(res, {});
     } else if (decision.ok) {
-      metrics.observeDecision(protocol.name, true, 'OK', seconds);
+      metrics.observeDecision(protocol.name, true, undefined, seconds);
       logDecision(logger, protocol, req, { ok: true, subject: decision.identity.subject, clientId: decision.identity.clientId, thumbprint: decision.identity.thumbprint });
       protocol.allow(res, decision.headers, cacheLifetime(context.authCacheSeconds, decision.expiresAt, Date.now()));
     } else {

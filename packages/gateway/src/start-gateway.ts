@@ -120,7 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         // @see docs/security.md rule 7 — worth a warning: either a misconfigured proxy list or somebody probing.
         logger.warn({ peer: event.remoteAddress }, 'certificate header from an untrusted peer ignored');
       } else if (event.type === 'jwks-refresh') {
-        metrics.countJwksRefresh(event.ok === true, event.jwksFailure?.cause ?? 'none');
+        metrics.countJwksRefresh(event.ok === true, event.jwksFailure?.cause);
         logJwksState(event);
       } else if (event.type === 'report-only') {
         logger.warn({ code: event.code, subject: event.subject, thumbprint: event.thumbprint }, 'report-only: binding policy "required" would refuse this request');

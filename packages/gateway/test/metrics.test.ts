@@ -21,7 +21,7 @@ describe('metrics and health', () => {
     expect(JSON.parse(reply.body)).toEqual({ status: 'ok' });
   });
 
-  it('counts decisions by protocol, result and reason, with a latency histogram', async () => {
+  it('counts verifications by protocol, outcome and code, with a latency histogram', async () => {
     const clientA = setup.pki.clients['client-a']!;
     const token = setup.tokens.mint(clientA.thumbprint);
     const certificate: [string, string] = ['x-ssl-client-cert', nginxEscapedPem(clientA.cert)];
@@ -37,15 +37,15 @@ describe('metrics and health', () => {
     expect(reply.status).toBe(200);
     expect(reply.header('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = reply.body;
-    expect(text).toContain('# TYPE certbound_gateway_decisions_total counter');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="accepted",reason="OK"} 2');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_NO_CREDENTIALS"} 1');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_BINDING_MISMATCH"} 1');
-    expect(text).toContain('certbound_gateway_decisions_total{protocol="nginx",result="refused",reason="ERR_CERTIFICATE_MISSING"} 1');
+    expect(text).toContain('# TYPE certbound_verifications_total counter');
+    expect(text).toContain('certbound_verifications_total{protocol="nginx",outcome="accepted"} 2');
+    expect(text).toContain('certbound_verifications_total{protocol="nginx",outcome="rejected",code="ERR_NO_CREDENTIALS"} 1');
+    expect(text).toContain('certbound_verifications_total{protocol="nginx",outcome="rejected",code="ERR_BINDING_MISMATCH"} 1');
+    expect(text).toContain('certbound_verifications_total{protocol="nginx",outcome="rejected",code="ERR_CERTIFICATE_MISSING"} 1');
     expect(text).not.toContain('protocol="traefik"');
-    expect(text).toContain('# TYPE certbound_gateway_decision_duration_seconds histogram');
-    expect(text).toContain('certbound_gateway_decision_duration_seconds_count{protocol="nginx",result="accepted"} 2');
-    expect(text).toContain('certbound_gateway_untrusted_certificate_headers_total 1');
+    expect(text).toContain('# TYPE certbound_verification_duration_seconds histogram');
+    expect(text).toContain('certbound_verification_duration_seconds_count{protocol="nginx",outcome="accepted"} 2');
+    expect(text).toContain('certbound_untrusted_certificate_headers_total 1');
     expect(text).toContain('certbound_gateway_process_cpu_seconds_total');
   });
 

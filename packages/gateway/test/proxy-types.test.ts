@@ -73,7 +73,7 @@ describe('endpoints per certificate format', () => {
     expect(refused.status).toBe(401);
     expect(refused.header('www-authenticate')).toContain('error="invalid_token"');
     const metrics = await send(`${gateway.url}/metrics`);
-    expect(metrics.body).toMatch(new RegExp(`certbound_gateway_decisions_total\\{protocol="${name}",result="accepted",reason="OK"\\} 1`));
+    expect(metrics.body).toMatch(new RegExp(`certbound_verifications_total\\{protocol="${name}",outcome="accepted"\\} 1`));
   });
 });
 

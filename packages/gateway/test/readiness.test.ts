@@ -76,9 +76,9 @@ describe('gateway: /readyz and JWKS diagnostics', () => {
       expect((await send(`${gateway.url}/auth/traefik`, { headers })).status).toBe(200);
       expect(lines.filter((line) => line.includes('"msg":"JWKS keys loaded"'))).toHaveLength(1);
       const metrics = (await send(`${gateway.url}/metrics`)).body;
-      expect(metrics).toContain('# TYPE certbound_gateway_jwks_refresh_total counter');
-      expect(metrics).toMatch(/certbound_gateway_jwks_refresh_total\{result="failure",cause="http"\} [1-9]/);
-      expect(metrics).toContain('certbound_gateway_jwks_refresh_total{result="success",cause="none"} 1');
+      expect(metrics).toContain('# TYPE certbound_jwks_refreshes_total counter');
+      expect(metrics).toMatch(/certbound_jwks_refreshes_total\{outcome="failure",cause="http"\} [1-9]/);
+      expect(metrics).toContain('certbound_jwks_refreshes_total{outcome="success"} 1');
     } finally {
       await gateway.close();
     }

@@ -15,6 +15,7 @@ import { signClientAssertion } from './signed-assertion.js';
 import { tokenRequestBody, type ClientAuthentication } from './token-request.js';
 import { parseTokenResponse, type ExpectedTokenType, type TokenResponse } from './token-response.js';
 import { libraryHeaders } from './version.js';
+import { flowOf, type ClientTelemetry, type TokenRequestSpan } from '../telemetry.js';
 
 /** Everything `createConfidentialClient` validated. */
 export interface ClientConfig {
@@ -37,6 +38,8 @@ export interface ClientConfig {
   readonly http: HttpSettings;
   readonly now: () => number;
   readonly logger: ((event: ClientEvent) => void) | undefined;
+  /** Null when telemetry is off. */
+  readonly telemetry: ClientTelemetry | null;
 }
 
 /** How one acquisition will be made, decided before any network call. */
@@ -348,17 +351,21 @@ export class ConfidentialClientImpl implements ConfidentialClient {
 
   /** One token request; its errors carry the correlation id that went on the wire, whoever else shares them. */
   async #acquireFromNetwork(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, parts: CacheKeyParts, correlationId: string): Promise<AuthenticationResult> {
+    const telemetry = this.#config.telemetry;
     try {
-      return await this.#requestToken(plan, scopes, claims, parts, correlationId);
+      if (telemetry === null) return await this.#requestToken(plan, scopes, claims, parts, correlationId, null);
+      const flow = flowOf({ rfc8705: this.#config.kind === 'rfc8705', assertion: plan.auth.kind === 'jwt-pop' || plan.auth.kind === 'jwt-bearer', mtls: plan.connectionCertificate !== null, scopes: scopes.list });
+      return await telemetry.tokenRequest(flow, plan.requestedType, (span) => this.#requestToken(plan, scopes, claims, parts, correlationId, span));
     } catch (error) {
       if (error instanceof CertboundClientError && error.correlationId === undefined) error.correlationId = correlationId;
       throw error;
     }
   }
 
-  async #requestToken(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, parts: CacheKeyParts, correlationId: string): Promise<AuthenticationResult> {
+  async #requestToken(plan: Plan, scopes: NormalisedScopes, claims: string | undefined, parts: CacheKeyParts, correlationId: string, span: TokenRequestSpan | null): Promise<AuthenticationResult> {
     const config = this.#config;
     const { logical, target } = await this.#endpoints(plan, plan.requestedType === 'mtls_pop');
+    span?.server(target);
     const throttleKey = this.#throttleKey(logical, scopes, parts);
     const throttled = this.#throttled.get(throttleKey);
     const started = config.now();
@@ -392,6 +399,7 @@ export class ConfidentialClientImpl implements ConfidentialClient {
     const response = await sendWithRetry({ url: target, method: 'POST', headers, body: body.toString() }, dispatcher, config.http, config.now, (event) =>
       this.#emit({ ...event, host: logical.host, correlationId }),
     );
+    span?.status(response.status);
     let parsed: TokenResponse;
     try {
       parsed = parseTokenResponse(response, plan.expected, logical.host, secrets, config.now());

@@ -15,6 +15,7 @@ import { deepFreeze } from '../jose/freeze.js';
 import { parseJsonObject } from '../jose/json.js';
 import { createHeaderChecker } from '../jose/jws.js';
 import type { KeyStore } from '../keys/key-store.js';
+import type { CoreTelemetry, HttpSpan } from '../telemetry/telemetry.js';
 import { checkJwksUri } from '../keys/remote-keys.js';
 import { signatureStage, structureStage } from '../verify/stages.js';
 import { IntrospectionCache } from './cache.js';
@@ -76,6 +77,8 @@ export interface IntrospectionContext {
   /** The verifier's keys, for RFC 9701 responses; null when it has none. */
   readonly keyStore: KeyStore | null;
   readonly algorithms: ReadonlySet<JwsAlgorithm>;
+  /** The verifier's OpenTelemetry (a span and a count per introspection request), null when off. */
+  readonly telemetry?: CoreTelemetry | null;
 }
 
 /** One verifier's introspection client. `introspect` never rejects. */
@@ -188,8 +191,24 @@ type Outcome = IntrospectedToken | ErrorCode;
 
 const UNAVAILABLE: ErrorCode = 'ERR_INTROSPECTION_UNAVAILABLE';
 
+/** What the telemetry learns of one exchange: the HTTP status (0 without a response) and a transport error. */
+interface Exchange {
+  status: number;
+  error: string | undefined;
+}
+
+function reportIntrospection(telemetry: CoreTelemetry, span: HttpSpan | null, outcome: Outcome, exchange: Exchange): void {
+  const kind = typeof outcome !== 'string' ? 'active' : outcome === 'ERR_TOKEN_INACTIVE' ? 'inactive' : outcome === UNAVAILABLE ? 'unavailable' : 'refused';
+  const code = typeof outcome === 'string' ? outcome : undefined;
+  telemetry.introspected(kind, code);
+  // error.type: the transport error, else an HTTP error status, else an unusable answer (media type or body).
+  const failed = kind !== 'unavailable' ? undefined : (exchange.error ?? (exchange.status >= 400 ? String(exchange.status) : 'invalid_response'));
+  span?.end(exchange.status, failed, { 'certbound.introspection.outcome': kind });
+}
+
 function openIntrospector(settings: Settings, credentials: ReturnType<typeof clientCredentials>, agent: Agent, context: IntrospectionContext): Introspector {
   const { clock, rules, keyStore } = context;
+  const telemetry = context.telemetry ?? null;
   const cache = new IntrospectionCache<Outcome>(settings.cacheMaxEntries);
   const checkHeader = createHeaderChecker({ algorithms: context.algorithms, types: new Set([JWT_RESPONSE_TYPE]) });
   const accept = settings.responseFormat === 'jwt' ? JWT_RESPONSE_TYPE : 'application/json';
@@ -228,15 +247,27 @@ function openIntrospector(settings: Settings, credentials: ReturnType<typeof cli
     return { claims, header: NO_HEADER, times, binding, subject: subjectOf(claims), clientId: clientIdOf(claims) };
   }
 
+  /** One introspection request: counted, and an HTTP client span, when telemetry is on. */
   async function ask(token: string): Promise<Outcome> {
+    const span = telemetry?.httpSpan('POST', settings.endpoint) ?? null;
+    const exchange: Exchange = { status: 0, error: undefined };
+    const outcome = await send(token, exchange).catch(() => UNAVAILABLE);
+    if (telemetry !== null) reportIntrospection(telemetry, span, outcome, exchange);
+    return outcome;
+  }
+
+  async function send(token: string, exchange: Exchange): Promise<Outcome> {
     const form = `token=${encodeURIComponent(token)}&token_type_hint=access_token`;
     const extra = credentials.form();
     let response;
     try {
       response = await postForm(settings.endpoint, extra === '' ? form : `${form}&${extra}`, { accept, ...credentials.headers }, post);
-    } catch {
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      exchange.error = typeof code === 'string' ? code : 'transport';
       return UNAVAILABLE; // @see docs/security.md rule 9 — an unreachable AS is 503, never acceptance
     }
+    exchange.status = response.status;
     if (response.status !== 200 || response.mediaType !== accept) return UNAVAILABLE;
     const body = settings.responseFormat === 'jwt' ? await openJwtResponse(response.body.toString('latin1').trim()) : parseJsonObject(response.body);
     return body === null ? UNAVAILABLE : decide(body);

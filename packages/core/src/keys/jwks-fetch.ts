@@ -1,4 +1,5 @@
 import { get, type Agent } from 'node:https';
+import type { CoreTelemetry } from '../telemetry/telemetry.js';
 
 export interface JwksFetchOptions {
   /** Deadline for the whole exchange (connect, headers and body), in milliseconds. */
@@ -7,6 +8,8 @@ export interface JwksFetchOptions {
   maxResponseBytes: number;
   /** The agent carrying the trust roots (custom CA) and keep-alive sockets. */
   agent: Agent;
+  /** The verifier's OpenTelemetry: one HTTP client span per fetch. */
+  telemetry?: CoreTelemetry | null | undefined;
 }
 
 /** Why a JWKS refresh failed, as events and the verifier's state report it. */
@@ -50,6 +53,11 @@ export function jwksFailureOf(error: unknown): JwksFailure {
   return { cause: 'other', detail: text };
 }
 
+/** The span's `error.type`: the HTTP status for an error status (as the semantic conventions say), else the cause. */
+function errorTypeOf(status: number, error: Error): string {
+  return status >= 400 ? String(status) : jwksFailureOf(error).cause;
+}
+
 function sizeError(detail: string): JwksFetchError {
   return new JwksFetchError(`JWKS response ${detail}`, { cause: 'size', detail });
 }
@@ -61,14 +69,17 @@ function sizeError(detail: string): JwksFetchError {
  * @see docs/security.md rule 3 — timeout and maximum response size
  */
 export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => Promise<{ keys: unknown[] }> {
-  const { timeoutMs, maxResponseBytes, agent } = options;
+  const { timeoutMs, maxResponseBytes, agent, telemetry } = options;
   return (uri: string) =>
     new Promise((resolve, reject) => {
       let settled = false;
+      const span = telemetry?.httpSpan('GET', uri) ?? null;
+      let status = 0;
       const settle = (error: Error | null, value?: { keys: unknown[] }): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        span?.end(status, error === null ? undefined : errorTypeOf(status, error));
         if (error !== null) {
           request.destroy();
           reject(error);
@@ -77,6 +88,7 @@ export function createJwksFetcher(options: JwksFetchOptions): (uri: string) => P
         }
       };
       const request = get(uri, { agent, headers: { accept: 'application/jwk-set+json, application/json' } }, (response) => {
+        status = response.statusCode ?? 0;
         if (response.statusCode !== 200) {
           response.resume();
           const status = response.statusCode ?? 0;

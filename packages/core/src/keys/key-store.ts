@@ -2,6 +2,7 @@ import type { ErrorCode, JwsAlgorithm } from '../types.js';
 import type { KeyRecord } from './jwk.js';
 import type { KeyMiss } from './key-set.js';
 import type { JwksFailure } from './jwks-fetch.js';
+import type { CoreTelemetry } from '../telemetry/telemetry.js';
 
 /** What a key store reports about itself: for readiness probes and diagnostics. */
 export interface KeyStoreState {
@@ -57,6 +58,8 @@ export interface KeyStoreContext {
   readonly clock: () => number;
   /** Told after every refresh attempt of a remote key set (never throws into the store). */
   readonly onRefresh?: (outcome: RefreshOutcome) => void;
+  /** The verifier's OpenTelemetry (JWKS fetch spans), null when off. */
+  readonly telemetry?: CoreTelemetry | null;
 }
 
 /**

@@ -134,7 +134,7 @@ export function remoteKeys(options: RemoteKeysOptions): RemoteKeys {
  */
 function openRemoteKeyStore(options: Omit<RemoteKeys, 'kind' | 'open'>, context: KeyStoreContext): KeyStore {
   const { cacheMaxAgeMs, cooldownMs, unknownKidWaitMs } = options;
-  const { algorithms: allowed, clock, onRefresh } = context;
+  const { algorithms: allowed, clock, onRefresh, telemetry } = context;
   // A private agent: its trust roots are exactly `ca` when given, and close() can release its sockets.
   const agent = new Agent({ keepAlive: true, maxSockets: 2, ...(options.ca === undefined ? {} : { ca: [...options.ca] }) });
   const client = new JwksClient({
@@ -142,7 +142,7 @@ function openRemoteKeyStore(options: Omit<RemoteKeys, 'kind' | 'open'>, context:
     cache: false, // caching, max-age and rate limiting are done here, per key set rather than per kid
     rateLimit: false,
     timeout: options.timeoutMs,
-    fetcher: createJwksFetcher({ timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes, agent }),
+    fetcher: createJwksFetcher({ timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes, agent, telemetry }),
   });
 
   let set: KeySet | null = null;

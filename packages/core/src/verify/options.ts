@@ -7,6 +7,7 @@ import { isDescriptionText, isHttpToken } from '../http/challenge.js';
 import { ALGORITHM_NAMES, isJwsAlgorithm } from '../jose/algorithms.js';
 import type { IntrospectionSource } from '../introspection/introspection.js';
 import type { KeySource } from '../keys/key-store.js';
+import { resolveTelemetryOption } from '../telemetry/telemetry.js';
 
 /** Defaults of every option, as documented in types.ts and the README. */
 export const DEFAULTS = Object.freeze({
@@ -38,6 +39,7 @@ const KNOWN = new Set<string>([
   'onEvent',
   'introspection',
   'resourceMetadata',
+  'telemetry',
 ]);
 const LIMITS = Object.freeze({ maxTokenLength: 1_048_576, cacheEntries: 10_000_000, cacheBytes: 2 ** 40, leeway: 3600 });
 
@@ -182,5 +184,7 @@ export function resolveOptions(options: VerifierOptions): Readonly<ResolvedVerif
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
   if (introspection !== undefined) resolved.introspection = introspection;
   if (options.resourceMetadata !== undefined) resolved.resourceMetadata = options.resourceMetadata;
+  const telemetry = resolveTelemetryOption(options.telemetry);
+  if (telemetry !== undefined) resolved.telemetry = telemetry;
   return Object.freeze(resolved);
 }

@@ -59,6 +59,9 @@ export class TokenCache {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #bytes = 0;
+  /** Lookups that found an entry, and that did not: read by the cache metrics (docs/observability.md). */
+  hits = 0;
+  misses = 0;
 
   constructor(maxEntries: number, maxBytes: number) {
     this.#maxEntries = maxEntries;
@@ -76,7 +79,11 @@ export class TokenCache {
 
   get(token: string): VerifiedToken | undefined {
     const entry = this.#entries.get(keyOf(token));
-    if (entry === undefined || entry.token !== token) return undefined;
+    if (entry === undefined || entry.token !== token) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     entry.referenced = true;
     return entry.value;
   }

@@ -25,6 +25,7 @@ import { DEFAULTS, resolveOptions } from './options.js';
 import { linkSuccesses, registerVerifier } from './registry.js';
 import { bindingStage, claimsStage, signatureStage, structureStage, type StructuredToken } from './stages.js';
 import { TokenCache, type VerifiedToken } from './token-cache.js';
+import { openTelemetry } from '../telemetry/telemetry.js';
 
 /** One request (or verifyToken call) on its way through the verifier. */
 interface Attempt extends EventFacts {
@@ -86,6 +87,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const clock = resolved.currentTime;
   const leeway = resolved.clockToleranceSeconds;
   const allowed = new Set(resolved.algorithms);
+  const telemetry = openTelemetry(resolved.telemetry, policy);
 
   // Sources and key sets checked their own options when they were built; opening the keys checks them against the
   // algorithm allow-list, before any resource (agent) exists for a verifier that fails to start.
@@ -93,7 +95,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keyStore: KeyStore = resolved.keys.open({
     algorithms: allowed,
     clock,
+    telemetry,
     onRefresh(outcome) {
+      telemetry?.jwksRefreshed(outcome);
       if (onEvent === undefined) return;
       const event: VerifierEvent = { type: 'jwks-refresh', thumbprint: null, time: clock(), ok: outcome.ok, keyCount: outcome.keyCount };
       if (!outcome.ok) event.jwksFailure = outcome.failure;
@@ -109,9 +113,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requiredClaims: resolved.requiredClaims,
   };
   // @see RFC 8705 §3.2 — opaque tokens (or all, by option) are decided on the AS's introspection answer.
-  const introspector = resolved.introspection?.open({ clock, rules: claimRules, keyStore, algorithms: allowed }) ?? null;
+  const introspector = resolved.introspection?.open({ clock, rules: claimRules, keyStore, algorithms: allowed, telemetry }) ?? null;
   const introspectAll = resolved.introspection?.tokens === 'all';
   const cache = resolved.cache === false ? null : new TokenCache(resolved.cache.maxEntries ?? DEFAULTS.cacheMaxEntries, resolved.cache.maxBytes ?? DEFAULTS.cacheMaxBytes);
+  telemetry?.observeCache(cache);
   const readCertificate = createCertificateReader();
   // Per connection (the request's socket), the last accepted token; only with the cache on, only JWTs verified here
   // (an introspection answer has its own cache lifetime, which a memo must not extend). Dropped with the socket.
@@ -296,12 +301,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   function settle(run: () => VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
+    // Timed from here to the decision when telemetry records (telemetry/telemetry.ts); a null check otherwise.
+    return telemetry === null ? decide(run) : telemetry.verified(telemetry.begin(), decide(run));
+  }
+
+  function decide(run: () => VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
     try {
       const result = run();
       return result instanceof Promise ? result.catch(internalFailure) : Promise.resolve(result);
     } catch {
       // Fail closed on anything unexpected: a 401, never a throw or a 500.
       return Promise.resolve(internalFailure());
+    }
+  }
+
+  function decideNow(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
+    try {
+      const result = extractThenCertificate(input, url);
+      return result instanceof Promise ? result.catch(internalFailure) : result;
+    } catch {
+      return internalFailure();
     }
   }
 
@@ -333,6 +352,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       keyStore.close();
       introspector?.close();
       cache?.clear();
+      telemetry?.close();
       return Promise.resolve();
     },
   };
@@ -352,12 +372,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   registerVerifier(verifier, {
     verifyNow(input, url) {
-      try {
-        const result = extractThenCertificate(input, url);
-        return result instanceof Promise ? result.catch(internalFailure) : result;
-      } catch {
-        return internalFailure();
-      }
+      // The adapters' path: timed and recorded like settle() when telemetry records, a null check otherwise.
+      return telemetry === null ? decideNow(input, url) : telemetry.verified(telemetry.begin(), decideNow(input, url));
     },
     rejectAuthorization(success, code) {
       emit('rejected', code, {
