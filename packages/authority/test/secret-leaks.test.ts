@@ -25,7 +25,8 @@ let serverKeyDer: Buffer;
 
 beforeAll(async () => {
   certs = await createCertificates();
-  dir = await mkdtemp(join(tmpdir(), 'certbound-authority-leak-'));
+  // The folder's name shares no 6-character piece with ADMIN_TOKEN (a "leak-" prefix plus a random "t…" did).
+  dir = await mkdtemp(join(tmpdir(), 'certbound-authority-secrets-'));
   await writeDevPki(certs.pki, join(dir, 'pki'));
   serverKeyDer = createPrivateKey(certs.pki.server.key).export({ type: 'pkcs8', format: 'der' });
 });
