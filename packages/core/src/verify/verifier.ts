@@ -1,4 +1,5 @@
 import type {
+  CertificateArgument,
   CertificateLookup,
   CertificateSource,
   ErrorCode,
@@ -10,7 +11,6 @@ import type {
   VerifyResult,
   VerifySuccess,
 } from '../types.js';
-import { bindingProblem, decideBinding } from '../binding/binding.js';
 import { createCertificateReader } from '../certificates/argument.js';
 import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
@@ -43,18 +43,18 @@ interface Attempt extends EventFacts {
  * comparison — but never the key, time and certificate checks, which run again on every request.
  */
 interface ConnectionMemo {
-  /** The exact Authorization value accepted (compared whole). */
-  readonly authorization: string;
-  readonly scheme: string;
-  readonly token: string;
+  /** The accepted request: its exact Authorization value (compared whole), scheme, token, thumbprint and peer. */
+  readonly attempt: Attempt & { readonly authorization: string };
   readonly verified: VerifiedToken;
-  /** The certificate thumbprint the binding was decided for. */
-  readonly thumbprint: string | null;
   /** The report-only code the binding decision carried, if any. */
   readonly report: ErrorCode | undefined;
 }
 
 const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none' });
+
+function asPromise(result: VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
+  return result instanceof Promise ? result : Promise.resolve(result);
+}
 
 /**
  * Create a verifier for certificate-bound JWT access tokens (RFC 8705 §3) sent as `Authorization: Bearer` or
@@ -178,8 +178,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const connection = typeof input.socket === 'object' && input.socket !== null ? input.socket : undefined;
     if (memos !== null && connection !== undefined && lookup.ok && lookup.ignoredUntrustedHeader !== true && typeof authorization === 'string') {
       const memo = memos.get(connection);
-      if (memo !== undefined && memo.authorization === authorization && memo.thumbprint === thumbprint && !hasQueryToken(url)) {
-        const repeated = fromMemo(memo, input);
+      if (memo !== undefined && memo.attempt.authorization === authorization && memo.attempt.thumbprint === thumbprint && !hasQueryToken(url)) {
+        const repeated = fromMemo(memo);
         if (repeated !== null) return repeated;
       }
     }
@@ -199,12 +199,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * hold. Anything else (or a key check that would wait) goes the full way: null.
    * @see docs/security.md rule 10
    */
-  function fromMemo(memo: ConnectionMemo, input: RequestInput): VerifySuccess | null {
+  function fromMemo(memo: ConnectionMemo): VerifySuccess | null {
     const nowMs = clock();
     if (keyStore.isCurrent(memo.verified.key, nowMs) !== true) return null;
     if (checkTimes(memo.verified.times, Math.floor(nowMs / 1000), leeway) !== null) return null;
-    if (onEvent === undefined) return new Accepted(memo.verified.claims, memo.verified.header, memo.thumbprint, memo.scheme, memo.token);
-    return accept(memo.verified, { token: memo.token, scheme: memo.scheme, thumbprint: memo.thumbprint, remoteAddress: peerAddressOf(input) }, memo.report);
+    // The connection's peer address is the memo's too: the accepted attempt stands for this request.
+    return accept(memo.verified, memo.attempt, memo.report);
   }
 
   function lookupCertificate(input: RequestInput): CertificateLookup {
@@ -223,13 +223,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (hit === undefined) return structureThenKey(attempt, nowMs, fromHeader);
     // @see docs/security.md rule 10 — a hit re-checks the key, the time claims and the binding.
     const current = keyStore.isCurrent(hit.key, nowMs);
-    if (current === true) return verifiedThenBinding(hit, attempt, nowMs);
+    if (current === true) return timesThenBinding(hit, attempt, nowMs, hit);
     if (current === false) {
       cache?.delete(attempt.token);
       return structureThenKey(attempt, nowMs, fromHeader);
     }
     return current.then((stillCurrent) => {
-      if (stillCurrent) return verifiedThenBinding(hit, attempt, clock());
+      if (stillCurrent) return timesThenBinding(hit, attempt, clock(), hit);
       cache?.delete(attempt.token);
       return structureThenKey(attempt, clock(), fromHeader);
     });
@@ -262,7 +262,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const nowMs = clock();
     // Only a token within its time claims now is cached; an expired one is refused below and never stored.
     if (cache !== null && checkTimes(verified.times, Math.floor(nowMs / 1000), leeway) === null) cache.set(attempt.token, verified);
-    return verifiedThenBinding(verified, attempt, nowMs);
+    return timesThenBinding(verified, attempt, nowMs, verified);
   }
 
   /** introspection instead of structure to claims: the answer (cached by the introspector) meets the same last stage. */
@@ -270,79 +270,83 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // @see RFC 6750 §2.1 — the credentials must be token68 whatever the token format.
     if (fromHeader && !isToken68(attempt.token)) return reject('ERR_AUTHORIZATION_MALFORMED', attempt);
     const decide = (outcome: IntrospectedToken | ErrorCode): VerifyResult =>
-      typeof outcome === 'string' ? reject(outcome, attempt) : timesThenBinding(outcome, attempt, clock());
+      typeof outcome === 'string' ? reject(outcome, attempt) : timesThenBinding(outcome, attempt, clock(), undefined);
     const outcome = introspector!.introspect(attempt.token);
     return outcome instanceof Promise ? outcome.then(decide) : decide(outcome);
   }
 
-  /** time claims and binding: the per-request part, the same for cache hits, fresh verifications and introspection. */
-  function timesThenBinding(verified: IntrospectedToken, attempt: Attempt, nowMs: number): VerifyResult {
+  /**
+   * time claims and binding: the per-request part, the same for cache hits, fresh verifications and introspection.
+   * `remember` is the JWT verified here (fresh or cached): an acceptance of it is remembered for the connection.
+   */
+  function timesThenBinding(verified: IntrospectedToken, attempt: Attempt, nowMs: number, remember: VerifiedToken | undefined): VerifyResult {
     const outcome = bindingStage(verified, attempt.thumbprint, Math.floor(nowMs / 1000), leeway, policy);
-    if (outcome === null) return accept(verified, attempt, undefined);
     if (typeof outcome === 'string') {
       if (outcome === 'ERR_TOKEN_EXPIRED') cache?.delete(attempt.token);
       return reject(outcome, attempt, verified);
     }
-    return accept(verified, attempt, outcome.report);
-  }
-
-  /** timesThenBinding for a JWT verified here (fresh or cached): an acceptance is remembered for the connection. */
-  function verifiedThenBinding(verified: VerifiedToken, attempt: Attempt, nowMs: number): VerifyResult {
-    const result = timesThenBinding(verified, attempt, nowMs);
-    if (result.ok && memos !== null && attempt.connection !== undefined && attempt.authorization !== undefined) {
-      const decision = onEvent === undefined ? null : decideBinding(policy, bindingProblem(verified.binding, attempt.thumbprint));
-      memos.set(attempt.connection, { authorization: attempt.authorization, scheme: attempt.scheme, token: attempt.token, verified, thumbprint: attempt.thumbprint, report: decision !== null && 'report' in decision ? decision.report : undefined });
+    const report = outcome === null ? undefined : outcome.report;
+    if (remember !== undefined && memos !== null && attempt.connection !== undefined && attempt.authorization !== undefined) {
+      memos.set(attempt.connection, { attempt: attempt as ConnectionMemo['attempt'], verified: remember, report });
     }
-    return result;
+    return accept(verified, attempt, report);
   }
 
   function internalFailure(): VerifyFailure {
     return reject('ERR_VERIFICATION_FAILED', { thumbprint: null });
   }
 
-  function settle(run: () => VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
-    // Timed from here to the decision when telemetry records (telemetry/telemetry.ts); a null check otherwise.
-    return telemetry === null ? decide(run) : telemetry.verified(telemetry.begin(), decide(run));
+  /** When the decision started, for telemetry (-1: nothing records). */
+  function begin(): number {
+    return telemetry === null ? -1 : telemetry.begin();
   }
 
-  function decide(run: () => VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
+  /** The decision, failing closed on anything unexpected (a 401, never a throw or a 500), recorded when telemetry records. */
+  function finish(startedAt: number, result: VerifyResult | Promise<VerifyResult>): VerifyResult | Promise<VerifyResult> {
+    const safe = result instanceof Promise ? result.catch(internalFailure) : result;
+    return telemetry === null ? safe : telemetry.verified(startedAt, safe);
+  }
+
+  /** A request, from both entry points: verifyRequest (always a promise) and the adapters' verifyNow. */
+  function decideRequest(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
+    const startedAt = begin();
     try {
-      const result = run();
-      return result instanceof Promise ? result.catch(internalFailure) : Promise.resolve(result);
+      return finish(startedAt, extractThenCertificate(input, url));
     } catch {
-      // Fail closed on anything unexpected: a 401, never a throw or a 500.
-      return Promise.resolve(internalFailure());
+      return finish(startedAt, internalFailure());
     }
   }
 
-  function decideNow(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
+  function decideToken(token: string, certificate: CertificateArgument, callOptions: { scheme?: string } | undefined): VerifyResult | Promise<VerifyResult> {
+    const startedAt = begin();
     try {
-      const result = extractThenCertificate(input, url);
-      return result instanceof Promise ? result.catch(internalFailure) : result;
+      return finish(startedAt, tokenThenCache(token, certificate, callOptions));
     } catch {
-      return internalFailure();
+      return finish(startedAt, internalFailure());
     }
+  }
+
+  /** verifyToken skips extraction and the certificate source: the caller hands both over. */
+  function tokenThenCache(token: string, certificate: CertificateArgument, callOptions: { scheme?: string } | undefined): VerifyResult | Promise<VerifyResult> {
+    const requested = callOptions?.scheme;
+    const scheme = requested === undefined ? schemes[0]! : schemeByLowerCase.get(String(requested).toLowerCase());
+    const found = readCertificate(certificate);
+    const thumbprint = found === 'invalid' ? null : found;
+    const facts: EventFacts = { thumbprint };
+    if (scheme === undefined) return reject('ERR_UNSUPPORTED_SCHEME', facts);
+    if (typeof token !== 'string' || token.length === 0) return reject('ERR_JWT_MALFORMED', facts);
+    if (token.length > resolved.maxTokenLength) return reject('ERR_TOKEN_TOO_LONG', facts);
+    if (found === 'invalid') return reject('ERR_CERTIFICATE_INVALID', facts);
+    return viaCache({ token, scheme, thumbprint }, false);
   }
 
   const verifier: Verifier = {
     options: resolved,
     verifyRequest(input: RequestInput): Promise<VerifyResult> {
-      return settle(() => extractThenCertificate(input, input.url));
+      return asPromise(decideRequest(input, input.url));
     },
     verifyToken(token, certificate, callOptions): Promise<VerifyResult> {
-      return settle(() => {
-        const requested = callOptions?.scheme;
-        const scheme = requested === undefined ? schemes[0]! : schemeByLowerCase.get(String(requested).toLowerCase());
-        const found = readCertificate(certificate);
-        const thumbprint = found === 'invalid' ? null : found;
-        const facts: EventFacts = { thumbprint };
-        if (scheme === undefined) return reject('ERR_UNSUPPORTED_SCHEME', facts);
-        if (typeof token !== 'string' || token.length === 0) return reject('ERR_JWT_MALFORMED', facts);
-        if (token.length > resolved.maxTokenLength) return reject('ERR_TOKEN_TOO_LONG', facts);
-        if (found === 'invalid') return reject('ERR_CERTIFICATE_INVALID', facts);
-        // verifyToken skips extraction and the certificate source: the caller hands both over.
-        return viaCache({ token, scheme, thumbprint }, false);
-      });
+      return asPromise(decideToken(token, certificate, callOptions));
     },
     state() {
       keyStore.prefetch?.(clock());
@@ -371,10 +375,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   linkSuccesses(Accepted.prototype, verifier);
 
   registerVerifier(verifier, {
-    verifyNow(input, url) {
-      // The adapters' path: timed and recorded like settle() when telemetry records, a null check otherwise.
-      return telemetry === null ? decideNow(input, url) : telemetry.verified(telemetry.begin(), decideNow(input, url));
-    },
+    verifyNow: decideRequest,
     rejectAuthorization(success, code) {
       emit('rejected', code, {
         thumbprint: success.thumbprint,
