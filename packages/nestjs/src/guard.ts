@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ConfigurationError, type Verifier, type VerifyFailure, type VerifyResult, type VerifySuccess } from '@certbound/core';
-import { verifyRequestNow, type Guard } from '@certbound/core/adapter';
-import { nodeRequestOf, sendRefusal } from './lib/platform.js';
+import type { Guard } from '@certbound/core/adapter';
+import { sendRefusal, verifyPlatformRequest } from './lib/platform.js';
 import { isPublic, requirementsOf } from './lib/requirements.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 
@@ -60,8 +60,7 @@ export class CertboundGuard implements CanActivate {
 
   /** The one place a request is verified: the result directly when it is known at once, else a promise. */
   private verify(request: object): VerifyResult | Promise<VerifyResult> {
-    const { raw, url } = nodeRequestOf(request);
-    return verifyRequestNow(this.verifier, raw, url);
+    return verifyPlatformRequest(this.verifier, request);
   }
 
   private decide(request: object, response: object, required: readonly Guard[], result: VerifyResult): boolean | Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { VerifyFailure } from '@certbound/core';
+import type { Verifier, VerifyFailure, VerifyResult } from '@certbound/core';
+import { verifyRequestNow } from '@certbound/core/adapter';
 
 // The two Nest platforms, seen only through the members used here: this package imports neither Express nor Fastify.
 
@@ -34,13 +35,14 @@ function isFastifyReply(response: object): response is FastifyReplyLike {
 }
 
 /**
- * The Node request behind the platform's request, and the URL the verifier should see. Express routers rewrite
- * `req.url` below a mount point; `originalUrl` keeps the query string. Fastify leaves the raw URL alone.
+ * Verify the Node request behind the platform's request, with the URL the verifier should see (nothing allocated
+ * on the way). Express routers rewrite `req.url` below a mount point; `originalUrl` keeps the query string.
+ * Fastify leaves the raw URL alone.
  */
-export function nodeRequestOf(request: object): { raw: IncomingMessage; url: string | undefined } {
-  if (isFastifyRequest(request)) return { raw: request.raw, url: request.raw.url };
+export function verifyPlatformRequest(verifier: Verifier, request: object): VerifyResult | Promise<VerifyResult> {
+  if (isFastifyRequest(request)) return verifyRequestNow(verifier, request.raw);
   const express = request as ExpressRequestLike;
-  return { raw: express, url: express.originalUrl ?? express.url };
+  return verifyRequestNow(verifier, express, express.originalUrl ?? express.url);
 }
 
 /**
