@@ -5,8 +5,8 @@
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scopeGuard } from '../src/adapter.js';
-import { headerSource, remoteKeys } from '../src/index.js';
-import type { RequestInput, Verifier, VerifierEvent, VerifyResult } from '../src/types.js';
+import { headerSource, remoteKeys, tlsSource } from '../src/index.js';
+import type { CertificateSource, RequestInput, Verifier, VerifierEvent, VerifyResult } from '../src/types.js';
 import { createVerifier } from '../src/verify/verifier.js';
 import { refreshSettled, startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { AUDIENCE, ISSUER, NOW, claimsAt, createTestKey, movableClock, signToken, verifierWith, type TestKey } from './helpers/tokens.js';
@@ -139,6 +139,34 @@ describe('docs/security.md rule 10: a connection repeating its accepted token', 
     expect(code(await verifier.verifyRequest(onConnection(socket, `Bearer ${token}`)))).toBe('OK');
     presented = b; // renegotiated with another certificate
     expect(code(await verifier.verifyRequest(onConnection(socket, `Bearer ${token}`)))).toBe('ERR_BINDING_MISMATCH');
+  });
+
+  it('skips the certificate lookup only for the built-in TLS source on TLS 1.3; a source of one\'s own is asked every time', async () => {
+    const token = await signToken(k1, claimsAt({ cnf: { 'x5t#S256': a.thumbprint } }));
+    // A source of one's own that says it is TLS and even hands over tlsSource's own lookups, until it changes its mind.
+    const builtIn = tlsSource();
+    let asked = 0;
+    let override: string | null = null;
+    const own: CertificateSource = {
+      type: 'tls',
+      lookup(input) {
+        asked++;
+        return override === null ? builtIn.lookup(input) : { ok: true, thumbprint: override, from: 'header' };
+      },
+    };
+    const verifier = verifierWith([k1], { currentTime: testClock(), certificateSource: own });
+    const socket = tlsConnection(a);
+    for (let i = 0; i < 3; i++) expect(code(await verifier.verifyRequest(onConnection(socket, `Bearer ${token}`)))).toBe('OK');
+    expect(asked).toBe(3);
+    override = b.thumbprint;
+    expect(code(await verifier.verifyRequest(onConnection(socket, `Bearer ${token}`)))).toBe('ERR_BINDING_MISMATCH');
+
+    // The built-in source on TLS 1.3 reads the socket's certificate once for the connection.
+    let reads = 0;
+    const counted = { ...tlsConnection(a), getPeerCertificate: () => (reads++, { raw: a.der }) };
+    const plain = verifierWith([k1], { currentTime: testClock() });
+    for (let i = 0; i < 3; i++) expect(code(await plain.verifyRequest(onConnection(counted, `Bearer ${token}`)))).toBe('OK');
+    expect(reads).toBe(1);
   });
 
   it('reports every repeated request: one event each, report-only mismatches included', async () => {

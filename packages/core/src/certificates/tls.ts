@@ -6,22 +6,36 @@ interface PeerCertificateSocket {
   getProtocol?(): string | null;
 }
 
-// Thumbprints memoised per connection. Only TLS 1.3 connections are memoised: TLS 1.3 has no renegotiation
-// (and Node servers do not do post-handshake authentication), so the peer certificate cannot change under us.
-// TLS 1.2 connections may renegotiate and present another certificate, so they are read on every request.
-const perConnection = new WeakMap<object, string | null>();
+// Lookups memoised per connection. Only TLS 1.3 connections are memoised: TLS 1.3 has no renegotiation (and Node
+// servers do not do post-handshake authentication), so the peer certificate cannot change under us. TLS 1.2
+// connections may renegotiate and present another certificate, so they are read on every request.
+const perConnection = new WeakMap<object, CertificateLookup>();
+
+/**
+ * The memoised lookups: each holds for its whole connection, one frozen object for all the connection's requests.
+ * The verifier's connection memo trusts only these to skip the lookup on a repeated request; no other source (nor a
+ * caller) can make one, this set being private to the module.
+ */
+const connectionWide = new WeakSet<CertificateLookup>();
+
+const tlsSources = new WeakSet<CertificateSource>();
+
+/** True when `lookup` is the certificate of its whole connection (a TLS 1.3 socket's, from tlsSource). */
+export function isConnectionWide(lookup: CertificateLookup): boolean {
+  return connectionWide.has(lookup);
+}
 
 function isPeerCertificateSocket(socket: unknown): socket is PeerCertificateSocket {
   return typeof socket === 'object' && socket !== null && typeof (socket as PeerCertificateSocket).getPeerCertificate === 'function';
 }
 
-/**
- * `x5t#S256` of the client certificate on a TLS socket, or null when the connection has none (plain HTTP, no
- * certificate sent, or a resumed session that exposes none).
- * @see RFC 8705 §3 — the certificate of *this* request's connection.
- */
-export function readTlsThumbprint(socket: unknown): string | null {
-  if (!isPeerCertificateSocket(socket)) return null;
+function lookupOf(thumbprint: string | null): CertificateLookup {
+  return { ok: true, thumbprint, from: thumbprint === null ? 'none' : 'tls' };
+}
+
+/** The certificate of a socket's connection, read from the socket (memoised for TLS 1.3). */
+function lookupSocket(socket: unknown): CertificateLookup {
+  if (!isPeerCertificateSocket(socket)) return lookupOf(null);
   const memoised = perConnection.get(socket);
   if (memoised !== undefined) return memoised;
   let thumbprint: string | null = null;
@@ -31,8 +45,22 @@ export function readTlsThumbprint(socket: unknown): string | null {
   } catch {
     thumbprint = null; // a destroyed socket has no certificate to offer
   }
-  if (socket.getProtocol?.() === 'TLSv1.3') perConnection.set(socket, thumbprint);
-  return thumbprint;
+  const lookup = lookupOf(thumbprint);
+  if (socket.getProtocol?.() === 'TLSv1.3') {
+    Object.freeze(lookup);
+    connectionWide.add(lookup);
+    perConnection.set(socket, lookup);
+  }
+  return lookup;
+}
+
+/**
+ * `x5t#S256` of the client certificate on a TLS socket, or null when the connection has none (plain HTTP, no
+ * certificate sent, or a resumed session that exposes none).
+ * @see RFC 8705 §3 — the certificate of *this* request's connection.
+ */
+export function readTlsThumbprint(socket: unknown): string | null {
+  return (lookupSocket(socket) as { thumbprint: string | null }).thumbprint;
 }
 
 /**
@@ -45,11 +73,17 @@ export function readTlsThumbprint(socket: unknown): string | null {
  * @see RFC 8705 §3
  */
 export function tlsSource(): CertificateSource {
-  return {
+  const source: CertificateSource = {
     type: 'tls',
     lookup(input: RequestInput): CertificateLookup {
-      const thumbprint = readTlsThumbprint(input.socket);
-      return { ok: true, thumbprint, from: thumbprint === null ? 'none' : 'tls' };
+      return lookupSocket(input.socket);
     },
   };
+  tlsSources.add(source);
+  return source;
+}
+
+/** True for a source made by tlsSource() (not one that merely says `type: 'tls'`). */
+export function isTlsSource(source: CertificateSource): boolean {
+  return tlsSources.has(source);
 }

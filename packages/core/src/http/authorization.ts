@@ -65,7 +65,8 @@ export function readAuthorization(input: RequestInput): unknown {
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i += 2) {
       const name: unknown = raw[i];
-      if (typeof name === 'string' && name.length === AUTHORIZATION.length && name.toLowerCase() === AUTHORIZATION) {
+      // The two usual spellings first: lower-casing allocates a string, and this runs on every request.
+      if (typeof name === 'string' && name.length === AUTHORIZATION.length && (name === 'Authorization' || name === AUTHORIZATION || name.toLowerCase() === AUTHORIZATION)) {
         count++;
         rawValue = raw[i + 1];
       }

@@ -12,6 +12,7 @@ import type {
   VerifySuccess,
 } from '../types.js';
 import { createCertificateReader } from '../certificates/argument.js';
+import { isConnectionWide, isTlsSource } from '../certificates/tls.js';
 import { clientIdOf, subjectOf } from '../claims/identity.js';
 import { createIssuerMatcher } from '../claims/issuer.js';
 import { checkTimes } from '../claims/validate.js';
@@ -35,12 +36,15 @@ interface Attempt extends EventFacts {
   /** The request's connection and the Authorization value the token came from: set for requests, not verifyToken. */
   readonly connection?: object | undefined;
   readonly authorization?: string | undefined;
+  /** The certificate is the connection's own and cannot change while it lasts (tlsSource on TLS 1.3). */
+  readonly connectionWide?: boolean;
 }
 
 /**
  * The last token a connection presented and had accepted. Keep-alive clients send the same Authorization value on
  * every request of a connection; with this a repeated value skips extraction, the cache lookup and the binding
- * comparison — but never the key, time and certificate checks, which run again on every request.
+ * comparison — but never the key and time checks, which run again on every request. The certificate is looked up
+ * again too, unless it is the connection's own and cannot change (tlsSource on TLS 1.3).
  */
 interface ConnectionMemo {
   /** The accepted request: its exact Authorization value (compared whole), scheme, token, thumbprint and peer. */
@@ -92,6 +96,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // Sources and key sets checked their own options when they were built; opening the keys checks them against the
   // algorithm allow-list, before any resource (agent) exists for a verifier that fails to start.
   const source: CertificateSource = resolved.certificateSource;
+  // Only the built-in TLS source's connection-wide lookups may be skipped on a repeat (a source of one's own, even
+  // one that delegates to it, is asked every time).
+  const sourceIsConnection = isTlsSource(source);
   const keyStore: KeyStore = resolved.keys.open({
     algorithms: allowed,
     clock,
@@ -169,28 +176,51 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   // ── the pipeline ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** extract → certificate, then the credentials go through the cache (or the connection's memo). */
+  /** The connection's memo first, then extract → certificate, then the credentials go through the cache. */
   function extractThenCertificate(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
+    const connection = typeof input.socket === 'object' && input.socket !== null ? input.socket : undefined;
+    if (memos !== null && connection !== undefined) {
+      const memo = memos.get(connection);
+      if (memo !== undefined) {
+        const repeated = repeatOf(memo, input, url);
+        if (repeated !== null) return repeated;
+      }
+    }
     // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
     const lookup = lookupCertificate(input);
     const thumbprint = lookup.ok ? lookup.thumbprint : null;
     const authorization = readAuthorization(input);
-    const connection = typeof input.socket === 'object' && input.socket !== null ? input.socket : undefined;
-    if (memos !== null && connection !== undefined && lookup.ok && lookup.ignoredUntrustedHeader !== true && typeof authorization === 'string') {
-      const memo = memos.get(connection);
-      if (memo !== undefined && memo.attempt.authorization === authorization && memo.attempt.thumbprint === thumbprint && !hasQueryToken(url)) {
-        const repeated = fromMemo(memo);
-        if (repeated !== null) return repeated;
-      }
-    }
     const remoteAddress = peerAddressOf(input);
     if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
     const extracted = extract(authorization, url);
     if (typeof extracted === 'string') return reject(extracted, { thumbprint, remoteAddress });
-    // Extraction succeeded, so the request had exactly one Authorization value, a string.
-    const attempt: Attempt = { token: extracted.token, scheme: extracted.scheme, thumbprint, remoteAddress, connection, authorization: authorization as string };
-    if (!lookup.ok) return reject(lookup.code, attempt);
+    if (!lookup.ok) return reject(lookup.code, { scheme: extracted.scheme, thumbprint, remoteAddress });
+    // Extraction succeeded, so the request had exactly one Authorization value, a string. Only a request whose
+    // certificate came without an untrusted proxy header is remembered for its connection.
+    const remembered = connection !== undefined && lookup.ignoredUntrustedHeader !== true;
+    const attempt: Attempt = {
+      token: extracted.token,
+      scheme: extracted.scheme,
+      thumbprint,
+      remoteAddress,
+      connection: remembered ? connection : undefined,
+      authorization: authorization as string,
+      connectionWide: sourceIsConnection && isConnectionWide(lookup),
+    };
     return viaCache(attempt, true);
+  }
+
+  /**
+   * A repeat of the connection's accepted request: the same single Authorization value, no query token, and the
+   * same certificate (looked up again unless it is the connection's own). Anything else: null, the full way.
+   */
+  function repeatOf(memo: ConnectionMemo, input: RequestInput, url: string | undefined): VerifySuccess | null {
+    if (readAuthorization(input) !== memo.attempt.authorization || hasQueryToken(url)) return null;
+    if (memo.attempt.connectionWide !== true) {
+      const lookup = lookupCertificate(input);
+      if (!lookup.ok || lookup.ignoredUntrustedHeader === true || lookup.thumbprint !== memo.attempt.thumbprint) return null;
+    }
+    return fromMemo(memo);
   }
 
   /**
