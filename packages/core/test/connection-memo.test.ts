@@ -2,6 +2,7 @@
 // accepted skips extraction, the cache lookup and the binding comparison, never the key, time and certificate checks.
 // Each case sends requests over one connection object (the socket the verifier keys the memo by), first the
 // accepted request, then the change that must be noticed.
+import { inspect } from 'node:util';
 import { createDevPki, type DevPki, type IssuedCertificate } from '@certbound/dev-pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scopeGuard } from '../src/adapter.js';
@@ -167,6 +168,21 @@ describe('docs/security.md rule 10: a connection repeating its accepted token', 
     const plain = verifierWith([k1], { currentTime: testClock() });
     for (let i = 0; i < 3; i++) expect(code(await plain.verifyRequest(onConnection(counted, `Bearer ${token}`)))).toBe('OK');
     expect(reads).toBe(1);
+  });
+
+  it('keeps its memo out of sight on the socket (inspection and JSON show no token), and works on a frozen connection object', async () => {
+    const token = await signToken(k1, claimsAt({ cnf: { 'x5t#S256': a.thumbprint } }));
+    const verifier = verifierWith([k1], { currentTime: testClock() });
+    const socket = tlsConnection(a);
+    for (let i = 0; i < 2; i++) expect(code(await verifier.verifyRequest(onConnection(socket, `Bearer ${token}`)))).toBe('OK');
+    expect(inspect(socket, { depth: 5 })).not.toContain(token.slice(-20));
+    expect(JSON.stringify(socket)).not.toContain(token.slice(-20));
+    expect(Object.keys(socket)).toEqual(['remoteAddress', 'getPeerCertificate', 'getProtocol']);
+
+    const frozen = Object.freeze(tlsConnection(a));
+    for (let i = 0; i < 2; i++) expect(code(await verifier.verifyRequest(onConnection(frozen, `Bearer ${token}`)))).toBe('OK');
+    time.now += 2 * 3600 * 1000; // past exp: the memo of the frozen connection is checked like any other
+    expect(code(await verifier.verifyRequest(onConnection(frozen, `Bearer ${token}`)))).toBe('ERR_TOKEN_EXPIRED');
   });
 
   it('reports every repeated request: one event each, report-only mismatches included', async () => {

@@ -54,6 +54,28 @@ interface ConnectionMemo {
   readonly report: ErrorCode | undefined;
 }
 
+/**
+ * Where a verifier keeps its connection memos: on the connection object itself, under a symbol of the verifier's own
+ * that is not enumerable (so neither inspection nor serialisation of a socket shows the token it holds), and in a
+ * WeakMap for a connection object that cannot take a property (frozen). A property read on the socket costs a
+ * fraction of a WeakMap lookup, and this runs on every request.
+ */
+function connectionMemos(): { get(connection: object): ConnectionMemo | undefined; set(connection: object, memo: ConnectionMemo): void } {
+  const key = Symbol('certbound connection memo');
+  const fallback = new WeakMap<object, ConnectionMemo>();
+  return {
+    get(connection) {
+      return (connection as Record<symbol, ConnectionMemo | undefined>)[key] ?? fallback.get(connection);
+    },
+    set(connection, memo) {
+      const holder = connection as Record<symbol, ConnectionMemo | undefined>;
+      if (Object.prototype.hasOwnProperty.call(holder, key)) holder[key] = memo;
+      else if (Object.isExtensible(holder)) Object.defineProperty(holder, key, { value: memo, writable: true, enumerable: false, configurable: true });
+      else fallback.set(connection, memo);
+    },
+  };
+}
+
 const NO_CERTIFICATE: CertificateLookup = Object.freeze({ ok: true, thumbprint: null, from: 'none' });
 
 function asPromise(result: VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
@@ -127,7 +149,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const readCertificate = createCertificateReader();
   // Per connection (the request's socket), the last accepted token; only with the cache on, only JWTs verified here
   // (an introspection answer has its own cache lifetime, which a memo must not extend). Dropped with the socket.
-  const memos = cache === null ? null : new WeakMap<object, ConnectionMemo>();
+  const memos = cache === null ? null : connectionMemos();
   const schemeByLowerCase = new Map(schemes.map((scheme) => [scheme.toLowerCase(), scheme]));
 
   // Failure results are immutable and shared: a flood of bad requests allocates no response objects.
