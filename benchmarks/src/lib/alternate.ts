@@ -13,8 +13,11 @@ export interface Measurement {
 export interface Variant {
   id: string;
   label: string;
-  /** Load the variant for `seconds` and return its rate (and server CPU per request). Throws when the run is unhealthy. */
-  measure(seconds: number): Promise<Measurement>;
+  /**
+   * Load the variant for `seconds` and return its rate (and server CPU per request). Throws when the run is
+   * unhealthy. `warmUp` is true for the warm-up run, which is not measured.
+   */
+  measure(seconds: number, warmUp?: boolean): Promise<Measurement>;
   /** Called after the warm-up, before the first measured round, and after the last one (--profile: profile the rounds only). */
   roundsStart?(): Promise<void>;
   roundsEnd?(): Promise<void>;
@@ -48,7 +51,7 @@ export async function alternate(variants: readonly Variant[], options: Alternate
   const unit = options.unit ?? 'req/s';
   for (const variant of variants) {
     if (options.warmupSeconds <= 0) break;
-    const measurement = await variant.measure(options.warmupSeconds);
+    const measurement = await variant.measure(options.warmupSeconds, true);
     progress(options.scope, `warm-up ${describe(variant.label, measurement, unit)}`);
   }
   const samples: AlternateSamples = { rate: new Map(variants.map((variant) => [variant.id, []])), cpu: new Map() };

@@ -16,18 +16,7 @@ export interface LoadOptions {
    * connections (so that no two connections send the same value at the same time).
    */
   rotate?: { header: string; prefix: string; values: readonly string[] };
-  /** Offered load, requests per second over all connections (autocannon `overallRate`); default as fast as possible. */
-  overallRate?: number;
-  /**
-   * Read the server's CPU time (µs) inside the run, once the connections are up and again just before the end,
-   * counting the responses in between: the steady-state CPU per request, without TLS handshakes or teardown.
-   */
-  steadyCpu?: () => Promise<number>;
 }
-
-/** Where the steady-state window starts and ends, as fractions of the run. */
-export const STEADY_FROM = 0.3;
-export const STEADY_TO = 0.9;
 
 export interface LoadResult {
   /** 2xx responses per second of the run. */
@@ -40,14 +29,6 @@ export interface LoadResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   seconds: number;
-  /** Server CPU µs per response in the steady-state window, when `steadyCpu` was given and the window saw responses. */
-  steadyCpuMicrosPerRequest?: number;
-}
-
-/** One reading of the window: the server's CPU time and the responses counted by then. */
-interface Mark {
-  cpu: number;
-  responses: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -61,7 +42,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     headers: options.headers ?? {},
     servername: 'localhost',
   };
-  if (options.overallRate !== undefined) requestOptions.overallRate = options.overallRate;
   if (options.clientCert !== undefined) {
     (requestOptions as autocannon.Options & { tlsOptions: object }).tlsOptions = { cert: options.clientCert.cert, key: options.clientCert.key };
   }
@@ -82,19 +62,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   // Without a callback autocannon returns its run tracker (an EventEmitter) made thenable; the types say Promise only.
   const instance = autocannon(requestOptions) as Promise<autocannon.Result> & { on(event: 'response', listener: () => void): void };
-  const marks: Promise<Mark>[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  if (options.steadyCpu !== undefined) {
-    const read = options.steadyCpu;
-    let responses = 0;
-    instance.on('response', () => responses++);
-    // The response count is taken when the server's answer arrives; the skew is the same at both ends.
-    const mark = () => marks.push(read().then((cpu) => ({ cpu, responses })));
-    for (const fraction of [STEADY_FROM, STEADY_TO]) timers.push(setTimeout(mark, options.durationSeconds * 1000 * fraction));
-  }
   const result = await instance;
-  for (const timer of timers) clearTimeout(timer);
-  const window = marks.length === 2 ? await Promise.all(marks) : undefined;
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries((result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})) {
     statusCodes[code] = stats.count;
@@ -110,9 +78,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     seconds,
-    ...(window !== undefined && window[1]!.responses > window[0]!.responses
-      ? { steadyCpuMicrosPerRequest: (window[1]!.cpu - window[0]!.cpu) / (window[1]!.responses - window[0]!.responses) }
-      : {}),
   };
 }
 

@@ -1,5 +1,4 @@
 import { alternate, type AlternateSamples, type Variant } from '../lib/alternate.js';
-import { STEADY_FROM, STEADY_TO } from '../lib/load.js';
 import { summarize } from '../lib/stats.js';
 import { defaultCacheCap } from '../lib/core-info.js';
 import { expectStatus } from '../lib/probe.js';
@@ -7,7 +6,8 @@ import type { ChildHandle } from '../lib/child.js';
 import type { TargetRef } from '../lib/types.js';
 import { HELLO_PATH, type Framework, type ServerReady } from '../server/spec.js';
 import type { Scenario } from './context.js';
-import { benchVerifier, clientCert, loadVariant, serverTls, writeExampleConfig } from './shared.js';
+import { benchVerifier, clientCert, loadVariant, pacedVariant, serverTls, writeExampleConfig, type PacedVariant } from './shared.js';
+import type { SideBySideUrls } from '../server/adapters.js';
 
 const NAMES: Record<Framework, string> = { koa: 'Koa', express: 'Express', fastify: 'Fastify', hono: 'Hono' };
 /** Target 1 (benchmarks/README.md): the adapter's server spends at most ~5% more CPU per request than the bare one. */
@@ -21,22 +21,40 @@ const WHOAMI_PATH = '/whoami';
  * request (cold: a pool twice the cache cap, rotated by one counter shared by all connections, so no request
  * can hit the cache).
  */
-/** The fixed-rate rounds offer this fraction of the lower median throughput of the saturated rounds. */
-const STEADY_FRACTION = 0.6;
-/** Fixed-rate rounds last at least this long, so the steady window holds a few thousand requests. */
-const STEADY_ROUND_SECONDS = 2.5;
-/** At least this many fixed-rate rounds: the target's median needs more than three on a shared machine. */
-const STEADY_ROUNDS = 5;
+/**
+ * The paced rounds offer this fraction of the lower median throughput of the saturated rounds: each request then
+ * meets an idle server (the saturated throughput is reached with batching the paced rounds do not have).
+ */
+const PACED_FRACTION = 0.25;
+/** Many short paced rounds: the machine drifts between rounds, and each ratio compares two back-to-back rounds. */
+const PACED_ROUND_SECONDS = 0.4;
+const PACED_ROUNDS = { quick: 20, full: 30 } as const;
+/** Server processes, each serving bare, empty middleware and adapter side by side. */
+const PACED_PROCESSES = { quick: 3, full: 4 } as const;
 
-/** The rate both sides are offered for the CPU comparison: a fraction of the slower side's median, in whole hundreds. */
-export function steadyRate(samples: AlternateSamples, ids: readonly string[]): number {
-  const medians = ids.map((id) => summarize(samples.rate.get(id) ?? []).median);
-  return Math.max(100, Math.floor((Math.min(...medians) * STEADY_FRACTION) / 100) * 100);
+/**
+ * One variant's samples from per-process variants (`id@0`, `id@1`, …): round by round, process by process, so two
+ * sides' arrays pair up by index (same round, same process).
+ */
+export function poolProcesses(samples: AlternateSamples, ids: readonly string[], processes: number): AlternateSamples {
+  const pooled: AlternateSamples = { rate: new Map(), cpu: new Map() };
+  for (const kind of ['rate', 'cpu'] as const) {
+    for (const id of ids) {
+      const series = Array.from({ length: processes }, (_, index) => samples[kind].get(`${id}@${index}`));
+      if (series.some((values) => values === undefined)) continue;
+      const rounds = Math.min(...series.map((values) => values!.length));
+      const values: number[] = [];
+      for (let round = 0; round < rounds; round++) for (const perProcess of series) values.push(perProcess![round]!);
+      pooled[kind].set(id, values);
+    }
+  }
+  return pooled;
 }
 
-/** The same variant without the measured-rounds profile (the saturated rounds are the ones profiled). */
-function withoutProfile(variant: Variant): Variant {
-  return { id: variant.id, label: variant.label, measure: variant.measure };
+/** The rate every variant is offered for the CPU comparison: a fraction of the slower side's median, in whole hundreds. */
+export function pacedRate(samples: AlternateSamples, ids: readonly string[]): number {
+  const medians = ids.map((id) => summarize(samples.rate.get(id) ?? []).median);
+  return Math.max(100, Math.floor((Math.min(...medians) * PACED_FRACTION) / 100) * 100);
 }
 
 export function httpScenario(framework: Framework): Scenario {
@@ -100,22 +118,49 @@ export function httpScenario(framework: Framework): Scenario {
       const bareName = `bare ${name}`;
       recorder.compare(samples, { id: `${framework}.warm-vs-bare`, label: `${name} adapter, warm`, candidate: 'warm', baseline: 'bare', names: ['adapter (same RS256 token)', bareName] });
 
-      // Target 1: server CPU per request with both sides offered the same rate (below either's saturation), read
-      // inside each run once the connections are up — so neither the TLS handshakes nor how hard a busy load
-      // generator happened to push changes the per-request figure.
-      const offered = steadyRate(samples, ['bare', 'warm']);
-      const empty = await recorder.server('empty-middleware', { kind: 'empty-middleware', framework, tls });
-      await expectStatus(`${name} with an empty middleware`, 200, empty.ready.url, HELLO_PATH, probeOptions);
-      const steadyVariants: Variant[] = [
-        withoutProfile(loadVariant('empty', `${name} + empty middleware at ${offered} req/s`, context, { url: empty.ready.url, path: HELLO_PATH, headers: authorization, clientCert: cert, server: empty, overallRate: offered, steady: true })),
-        withoutProfile(loadVariant('bare', `bare ${name} at ${offered} req/s`, context, { url: bare.ready.url, path: HELLO_PATH, headers: authorization, clientCert: cert, server: bare, overallRate: offered, steady: true })),
-        withoutProfile(loadVariant('warm', `adapter warm at ${offered} req/s`, context, { url: warm.ready.url, path: HELLO_PATH, headers: authorization, clientCert: cert, server: warm, overallRate: offered, steady: true })),
-      ];
-      const steady = await alternate(steadyVariants, { scope: `http-${framework}`, rounds: Math.max(STEADY_ROUNDS, settings.rounds), roundSeconds: Math.max(STEADY_ROUND_SECONDS, settings.roundSeconds), warmupSeconds: 0 });
-      recorder.variantFigures(`${framework}.steady`, steadyVariants, steady);
+      // Target 1: server CPU per request with every side offered the same evenly paced rate, well below saturation,
+      // over connections opened before the rounds — so neither TLS handshakes nor how hard a busy load generator
+      // happened to push (batching) changes the per-request figure. Bare, empty middleware and adapter share each
+      // server process (side by side on three ports), and several such processes run: one process's luck (code
+      // layout, JIT timing: several % between identical servers here) weighs on all three sides alike.
+      const offered = pacedRate(samples, ['bare', 'warm']);
+      const processes = context.quick ? PACED_PROCESSES.quick : PACED_PROCESSES.full;
+      const steadyVariants: PacedVariant[] = [];
+      for (let index = 0; index < processes; index++) {
+        const server = await recorder.server(`side-by-side-${index + 1}`, { kind: 'side-by-side', framework, tls, verifier });
+        const urls = server.ready.info!['urls'] as SideBySideUrls;
+        await expectStatus(`${name} with an empty middleware`, 200, urls.empty, HELLO_PATH, probeOptions);
+        await expectStatus(`${name} adapter (side by side) without a token`, 401, urls.adapter, HELLO_PATH, probeOptions);
+        const paced = { path: HELLO_PATH, headers: authorization, clientCert: cert, connections: settings.connections, rate: offered, server };
+        const where = `process ${index + 1}`;
+        steadyVariants.push(
+          pacedVariant(`empty@${index}`, `${name} + empty middleware, ${where}`, { ...paced, url: urls.empty }),
+          pacedVariant(`bare@${index}`, `bare ${name}, ${where}`, { ...paced, url: urls.bare }),
+          pacedVariant(`warm@${index}`, `adapter warm, ${where}`, { ...paced, url: urls.adapter }),
+        );
+      }
+      let perProcess: AlternateSamples;
+      try {
+        perProcess = await alternate(steadyVariants, { scope: `http-${framework}`, rounds: context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full, roundSeconds: PACED_ROUND_SECONDS, warmupSeconds: 1 });
+      } finally {
+        for (const variant of steadyVariants) variant.close();
+      }
+      const behind = steadyVariants.reduce((sum, variant) => sum + variant.behindRounds, 0);
+      if (behind > 0) {
+        recorder.note(`${behind} paced round(s) of ${steadyVariants.length * (context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full)} were kept although the server fell behind the rate three times in a row (a stalled machine): in those, more than 5% of the due requests found every connection busy.`);
+      }
+      // Each side's samples, round by round and process by process: paired by index, a ratio compares two sides of
+      // one process in one round.
+      const steady = poolProcesses(perProcess, ['empty', 'bare', 'warm'], processes);
+      const pooled = [
+        { id: 'empty', label: `${name} + empty middleware at ${offered} req/s` },
+        { id: 'bare', label: `bare ${name} at ${offered} req/s` },
+        { id: 'warm', label: `adapter warm at ${offered} req/s` },
+      ] as unknown as Variant[];
+      recorder.variantFigures(`${framework}.steady`, pooled, steady);
       recorder.compare(steady, {
         id: `${framework}.warm-vs-bare.steady`,
-        label: `${name} adapter, warm, same offered rate`,
+        label: `${name} adapter, warm, same paced rate`,
         candidate: 'warm',
         baseline: 'bare',
         names: ['adapter (same RS256 token)', bareName],
@@ -123,8 +168,8 @@ export function httpScenario(framework: Framework): Scenario {
         cpuOnly: true,
       });
       // Context: what any middleware costs this framework, and certbound's own share of the adapter's cost.
-      recorder.compare(steady, { id: `${framework}.empty-vs-bare.steady`, label: `${name} + empty middleware, same offered rate`, candidate: 'empty', baseline: 'bare', names: ['empty middleware', bareName], cpuOnly: true });
-      recorder.compare(steady, { id: `${framework}.warm-vs-empty.steady`, label: `${name} adapter vs an empty middleware, same offered rate`, candidate: 'warm', baseline: 'empty', names: ['adapter (same RS256 token)', `${name} + empty middleware`], cpuOnly: true });
+      recorder.compare(steady, { id: `${framework}.empty-vs-bare.steady`, label: `${name} + empty middleware, same paced rate`, candidate: 'empty', baseline: 'bare', names: ['empty middleware', bareName], cpuOnly: true });
+      recorder.compare(steady, { id: `${framework}.warm-vs-empty.steady`, label: `${name} adapter vs an empty middleware, same paced rate`, candidate: 'warm', baseline: 'empty', names: ['adapter (same RS256 token)', `${name} + empty middleware`], cpuOnly: true });
       if (example !== undefined) {
         recorder.compare(samples, { id: `${framework}.example-vs-bare`, label: `examples/${framework}-api, warm`, candidate: 'example', baseline: 'bare', names: ['example API GET /whoami (JSON identity)', `${bareName} hello world`] });
       }
@@ -135,7 +180,7 @@ export function httpScenario(framework: Framework): Scenario {
         `Cold: ${poolSize} distinct valid tokens per algorithm (2 × the verifier's cache cap of ${cap.maxEntries}, from ${cap.source}), taken in turn by one counter across all ${settings.connections} connections; each token recurs only after ${poolSize} requests, so it has been evicted.`,
       );
       recorder.note(
-        `Server CPU per request: each server process reads its own CPU time (process.cpuUsage(), user + system, every thread) when asked over its IPC channel. In the saturated rounds it is read before and after each round and divided by the responses of the round (TLS handshakes of the round's ${settings.connections} new connections included; context). Target 1 is checked on separate alternated rounds where bare and adapter are offered the same rate (${Math.round(STEADY_FRACTION * 100)}% of the lower median req/s of the saturated rounds) and the CPU is read inside each run, from ${Math.round(STEADY_FROM * 100)}% to ${Math.round(STEADY_TO * 100)}% of it, divided by the responses counted in between: bare ÷ adapter, so ≥ 0.95 means at most 5% more CPU per request.`,
+        `Server CPU per request: each server process reads its own CPU time (process.cpuUsage(), user + system, every thread) when asked over its IPC channel. In the saturated rounds it is read before and after each round and divided by the responses of the round (TLS handshakes of the round's ${settings.connections} new connections included; context). Target 1 is checked on separate alternated rounds (${context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full} × ${PACED_ROUND_SECONDS} s) on ${context.quick ? PACED_PROCESSES.quick : PACED_PROCESSES.full} server processes, each serving empty middleware, bare and adapter side by side on three ports; each side is offered the same evenly paced rate (${Math.round(PACED_FRACTION * 100)}% of the lower median req/s of the saturated rounds, the requests due each millisecond sent on idle keep-alive connections opened before the rounds); the CPU is read just before and after each round, which returns once every request it sent was answered: bare ÷ adapter of the same process in the same round, median over rounds and processes, so ≥ 0.95 means at most 5% more CPU per request.`,
       );
       recorder.note('Every round requires 100% 2xx responses; the adapter was first probed: no token → 401, bound token → 200, same token on client-b\'s certificate → 401.');
     },

@@ -1,5 +1,5 @@
 import { staticKeys, type VerifierOptions } from '@certbound/core';
-import { startExpress, startFastify, startHono, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
+import { startBare, startEmptyMiddleware, startExpress, startFastify, startHono, startKoa, type ExpressMiddleware, type KoaMiddleware, type RunningServer } from './frameworks.js';
 import type { BenchVerifierOptions, Framework, TlsMaterial } from './spec.js';
 
 export function verifierOptions(options: BenchVerifierOptions): VerifierOptions {
@@ -31,4 +31,28 @@ export async function startAdapter(framework: Framework, tls: TlsMaterial, optio
       return startHono(tls, certbound(verifierOptions(options)));
     }
   }
+}
+
+/** The three ports a side-by-side server reports in `ready.info.urls`. */
+export interface SideBySideUrls {
+  bare: string;
+  empty: string;
+  adapter: string;
+}
+
+/**
+ * The framework's bare hello world, the same behind an empty middleware, and the same behind its certbound adapter,
+ * in this one process on three ports (only one is loaded at a time; the process's CPU time is that one's).
+ */
+export async function startSideBySide(framework: Framework, tls: TlsMaterial, options: BenchVerifierOptions): Promise<RunningServer> {
+  const bare = await startBare(framework, tls);
+  const empty = await startEmptyMiddleware(framework, tls);
+  const adapter = await startAdapter(framework, tls, options);
+  const urls: SideBySideUrls = { bare: bare.ready.url, empty: empty.ready.url, adapter: adapter.ready.url };
+  return {
+    ready: { url: bare.ready.url, port: bare.ready.port, info: { urls } },
+    close: async () => {
+      await Promise.all([bare.close(), empty.close(), adapter.close()]);
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * 127.0.0.1, reports its URL, and exits when told to (or when the runner goes away).
  */
 import { serveChild } from '../lib/child-runtime.js';
-import { startAdapter, verifierOptions } from './adapters.js';
+import { startAdapter, startSideBySide, verifierOptions } from './adapters.js';
 import { startAuthorityServer } from './authority.js';
 import { startExampleApi } from './example.js';
 import { startBare, startEmptyMiddleware, startHttp200, type RunningServer } from './frameworks.js';
@@ -20,6 +20,8 @@ async function start(spec: ServerSpec): Promise<RunningServer> {
       return startEmptyMiddleware(spec.framework, spec.tls);
     case 'adapter':
       return startAdapter(spec.framework, spec.tls, spec.verifier);
+    case 'side-by-side':
+      return startSideBySide(spec.framework, spec.tls, spec.verifier);
     case 'example':
       return startExampleApi(spec.framework, spec.configFile);
     case 'peer':

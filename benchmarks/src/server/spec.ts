@@ -27,6 +27,11 @@ export type ServerSpec =
   | { kind: 'bare'; framework: Framework | 'node'; tls: TlsMaterial }
   /** The same hello world behind one empty middleware (hook) of the framework: what any middleware costs. */
   | { kind: 'empty-middleware'; framework: Framework; tls: TlsMaterial }
+  /**
+   * Bare, empty middleware and adapter in one process, each on its own port (info.urls): the three are compared
+   * with the same process's CPU time, so what differs between processes (code layout, JIT timing) cancels out.
+   */
+  | { kind: 'side-by-side'; framework: Framework; tls: TlsMaterial; verifier: BenchVerifierOptions }
   /** The same hello world behind the certbound adapter. */
   | { kind: 'adapter'; framework: Framework; tls: TlsMaterial; verifier: BenchVerifierOptions }
   /** The framework's example API (examples/<framework>-api) from a configuration file (docs/configuration.md). */
