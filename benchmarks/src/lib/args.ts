@@ -11,7 +11,7 @@ export interface RunArgs {
 }
 
 export const USAGE = `usage: pnpm bench [--quick] [--only NAME[,NAME...]] [--profile] [--out DIR]
-  --quick        short rounds (whole run under 5 minutes on 2 cores)
+  --quick        short rounds (whole run about 13 minutes on 2 cores)
   --only NAME    run only these scenarios: verify, adapters-micro, http-koa, http-express, http-fastify, http-hono,
                  http (those four), http-nestjs, peer, gateway, jwks-hanging, client, memory
   --profile      run the server side under node --cpu-prof (into benchmarks/.profiles/) and print top frames
