@@ -9,7 +9,10 @@ interface PeerCertificateSocket {
 // Lookups memoised per connection. Only TLS 1.3 connections are memoised: TLS 1.3 has no renegotiation (and Node
 // servers do not do post-handshake authentication), so the peer certificate cannot change under us. TLS 1.2
 // connections may renegotiate and present another certificate, so they are read on every request.
-const perConnection = new WeakMap<object, CertificateLookup>();
+/** What the TLS source answers: always a lookup that succeeded, with or without a certificate. */
+type TlsLookup = Extract<CertificateLookup, { ok: true }>;
+
+const perConnection = new WeakMap<object, TlsLookup>();
 
 /**
  * The memoised lookups: each holds for its whole connection, one frozen object for all the connection's requests.
@@ -29,12 +32,12 @@ function isPeerCertificateSocket(socket: unknown): socket is PeerCertificateSock
   return typeof socket === 'object' && socket !== null && typeof (socket as PeerCertificateSocket).getPeerCertificate === 'function';
 }
 
-function lookupOf(thumbprint: string | null): CertificateLookup {
+function lookupOf(thumbprint: string | null): TlsLookup {
   return { ok: true, thumbprint, from: thumbprint === null ? 'none' : 'tls' };
 }
 
 /** The certificate of a socket's connection, read from the socket (memoised for TLS 1.3). */
-function lookupSocket(socket: unknown): CertificateLookup {
+function lookupSocket(socket: unknown): TlsLookup {
   if (!isPeerCertificateSocket(socket)) return lookupOf(null);
   const memoised = perConnection.get(socket);
   if (memoised !== undefined) return memoised;
@@ -60,7 +63,7 @@ function lookupSocket(socket: unknown): CertificateLookup {
  * @see RFC 8705 §3 — the certificate of *this* request's connection.
  */
 export function readTlsThumbprint(socket: unknown): string | null {
-  return (lookupSocket(socket) as { thumbprint: string | null }).thumbprint;
+  return lookupSocket(socket).thumbprint;
 }
 
 /**
