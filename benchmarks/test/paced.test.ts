@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createDevPki, type DevPki } from '@certbound/dev-pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPacedHealthy, PacedLoad } from '../src/lib/paced.js';
+import { assertPacedHealthy, ConnectionDown, PacedLoad } from '../src/lib/paced.js';
 import { pacedRate } from '../src/scenarios/http.js';
 
 let pki: DevPki;
@@ -57,6 +57,26 @@ describe('paced load (target 1 CPU rounds)', () => {
         expect(() => assertPacedHealthy('ok', run)).not.toThrow();
       }
       expect(handshakes - before).toBe(4);
+    } finally {
+      load.close();
+    }
+  });
+
+  it('notices a connection the server closed while idle, says so before sending anything, and reconnects', async () => {
+    mode = 'ok';
+    const load = await open(3);
+    try {
+      await load.run(200, 0.1);
+      server.closeIdleConnections(); // what a keep-alive timeout does between two rounds
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await expect(load.run(200, 0.1)).rejects.toBeInstanceOf(ConnectionDown);
+      const before = handshakes;
+      await load.reconnect();
+      // The server counts a handshake a moment after the client has finished it (TLS 1.3).
+      for (let i = 0; i < 200 && handshakes - before < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(handshakes - before).toBe(3);
+      const run = await load.run(200, 0.1);
+      expect(run.ok).toBe(run.sent);
     } finally {
       load.close();
     }

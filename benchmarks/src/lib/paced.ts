@@ -34,6 +34,12 @@ const DRAIN_MS = 5_000;
 /** A run where more than this fraction of the due requests found no idle connection did not offer its rate. */
 const MAX_LATE_FRACTION = 0.05;
 
+/**
+ * Thrown by `run` before it sends anything when a connection went down since `reconnect` (a server closing an idle
+ * keep-alive connection just then): reconnect and run again.
+ */
+export class ConnectionDown extends Error {}
+
 interface Connection {
   socket: TLSSocket;
   busy: boolean;
@@ -119,7 +125,7 @@ export class PacedLoad {
   async run(rate: number, seconds: number): Promise<PacedRun> {
     if (!(rate > 0) || !(seconds > 0)) throw new RangeError('rate and seconds must be positive');
     const broken = this.connections.find((connection) => connection.failure !== undefined || connection.socket.destroyed);
-    if (broken !== undefined) throw new Error(`a connection is down (${broken.failure?.message ?? 'closed'}); reconnect() first`);
+    if (broken !== undefined) throw new ConnectionDown(`a connection is down (${broken.failure?.message ?? 'closed'}); reconnect() first`);
     this.answered = { ok: 0, non2xx: 0, statusCodes: {} };
     let sent = 0;
     let late = 0;

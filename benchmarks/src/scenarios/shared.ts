@@ -5,7 +5,7 @@ import type { Variant } from '../lib/alternate.js';
 import type { ChildHandle } from '../lib/child.js';
 import type { Fixtures } from '../lib/fixtures.js';
 import { assertHealthy, runLoad, type LoadOptions } from '../lib/load.js';
-import { assertPacedHealthy, isBehind, PacedLoad, type PacedOptions } from '../lib/paced.js';
+import { assertPacedHealthy, ConnectionDown, isBehind, PacedLoad, type PacedOptions, type PacedRun } from '../lib/paced.js';
 import { cpuPerRequest } from '../lib/stats.js';
 import type { BenchVerifierOptions, TlsMaterial } from '../server/spec.js';
 import type { ScenarioContext } from './context.js';
@@ -107,7 +107,14 @@ export function pacedVariant(
       for (let attempt = 1; ; attempt++) {
         await load.reconnect();
         const before = await server.cpuMicros();
-        const run = await load.run(rate, seconds);
+        let run: PacedRun;
+        try {
+          run = await load.run(rate, seconds);
+        } catch (error) {
+          // The server closed an idle connection between reconnect() and the run: nothing was sent, start again.
+          if (error instanceof ConnectionDown && attempt < PACED_ATTEMPTS) continue;
+          throw error;
+        }
         const after = await server.cpuMicros();
         // A server still compiling its hot path may fall behind in the warm-up; every answer must be 2xx all the same.
         const behind = warmUp !== true && isBehind(run);
