@@ -201,17 +201,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** The connection's memo first, then extract → certificate, then the credentials go through the cache. */
   function extractThenCertificate(input: RequestInput, url: string | undefined): VerifyResult | Promise<VerifyResult> {
     const connection = typeof input.socket === 'object' && input.socket !== null ? input.socket : undefined;
-    if (memos !== null && connection !== undefined) {
-      const memo = memos.get(connection);
-      if (memo !== undefined) {
-        const repeated = repeatOf(memo, input, url);
+    const authorization = readAuthorization(input);
+    let lookup: CertificateLookup | undefined;
+    const memo = memos !== null && connection !== undefined ? memos.get(connection) : undefined;
+    // A repeat of the connection's accepted request: the same single Authorization value, no query token, and the
+    // same certificate (looked up again unless it is the connection's own; the full way below reuses that lookup).
+    if (memo !== undefined && authorization === memo.attempt.authorization && !hasQueryToken(url)) {
+      if (memo.attempt.connectionWide !== true) lookup = lookupCertificate(input);
+      if (lookup === undefined || (lookup.ok && lookup.ignoredUntrustedHeader !== true && lookup.thumbprint === memo.attempt.thumbprint)) {
+        const repeated = fromMemo(memo);
         if (repeated !== null) return repeated;
       }
     }
     // Looked up before extraction so every event carries the thumbprint; its failure ranks after extraction's.
-    const lookup = lookupCertificate(input);
+    lookup ??= lookupCertificate(input);
     const thumbprint = lookup.ok ? lookup.thumbprint : null;
-    const authorization = readAuthorization(input);
     const remoteAddress = peerAddressOf(input);
     if (lookup.ok && lookup.ignoredUntrustedHeader === true) emit('untrusted-proxy-header', undefined, { thumbprint, remoteAddress });
     const extracted = extract(authorization, url);
@@ -230,19 +234,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       connectionWide: sourceIsConnection && isConnectionWide(lookup),
     };
     return viaCache(attempt, true);
-  }
-
-  /**
-   * A repeat of the connection's accepted request: the same single Authorization value, no query token, and the
-   * same certificate (looked up again unless it is the connection's own). Anything else: null, the full way.
-   */
-  function repeatOf(memo: ConnectionMemo, input: RequestInput, url: string | undefined): VerifySuccess | null {
-    if (readAuthorization(input) !== memo.attempt.authorization || hasQueryToken(url)) return null;
-    if (memo.attempt.connectionWide !== true) {
-      const lookup = lookupCertificate(input);
-      if (!lookup.ok || lookup.ignoredUntrustedHeader === true || lookup.thumbprint !== memo.attempt.thumbprint) return null;
-    }
-    return fromMemo(memo);
   }
 
   /**
