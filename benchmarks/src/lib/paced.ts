@@ -141,12 +141,13 @@ export class PacedLoad {
         }
         const due = Math.floor(elapsed * rate) - sent - late;
         for (let i = 0; i < due; i++) {
-          const connection = this.idleConnection(next);
-          if (connection === undefined) {
+          const index = this.idleConnection(next);
+          if (index < 0) {
             late += due - i;
             break;
           }
-          next = (this.connections.indexOf(connection) + 1) % this.connections.length;
+          next = (index + 1) % this.connections.length;
+          const connection = this.connections[index]!;
           connection.busy = true;
           sent++;
           connection.socket.write(this.request);
@@ -164,12 +165,13 @@ export class PacedLoad {
     return { sent, ok: this.answered.ok, non2xx: this.answered.non2xx, statusCodes: { ...this.answered.statusCodes }, late, seconds };
   }
 
-  private idleConnection(from: number): Connection | undefined {
+  /** The index of the first idle connection from `from` on, round the ring; -1 when every one is busy. */
+  private idleConnection(from: number): number {
     for (let i = 0; i < this.connections.length; i++) {
-      const connection = this.connections[(from + i) % this.connections.length]!;
-      if (!connection.busy) return connection;
+      const index = (from + i) % this.connections.length;
+      if (!this.connections[index]!.busy) return index;
     }
-    return undefined;
+    return -1;
   }
 
   close(): void {

@@ -79,7 +79,7 @@ export class ScenarioRecorder {
   }
 
   /** Every variant of an alternated run as figures: its rate and, when read, its server's CPU per request. */
-  variantFigures(prefix: string, variants: readonly Variant[], samples: AlternateSamples, unit = 'req/s'): void {
+  variantFigures(prefix: string, variants: readonly Pick<Variant, 'id' | 'label'>[], samples: AlternateSamples, unit = 'req/s'): void {
     for (const variant of variants) this.figure(`${prefix}.${variant.id}`, variant.label, unit, samples.rate.get(variant.id)!);
     for (const variant of variants) {
       const cpu = samples.cpu.get(variant.id);

@@ -125,6 +125,7 @@ export function httpScenario(framework: Framework): Scenario {
       // layout, JIT timing: several % between identical servers here) weighs on all three sides alike.
       const offered = pacedRate(samples, ['bare', 'warm']);
       const processes = context.quick ? PACED_PROCESSES.quick : PACED_PROCESSES.full;
+      const pacedRounds = context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full;
       const steadyVariants: PacedVariant[] = [];
       for (let index = 0; index < processes; index++) {
         const server = await recorder.server(`side-by-side-${index + 1}`, { kind: 'side-by-side', framework, tls, verifier });
@@ -141,23 +142,22 @@ export function httpScenario(framework: Framework): Scenario {
       }
       let perProcess: AlternateSamples;
       try {
-        perProcess = await alternate(steadyVariants, { scope: `http-${framework}`, rounds: context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full, roundSeconds: PACED_ROUND_SECONDS, warmupSeconds: 1 });
+        perProcess = await alternate(steadyVariants, { scope: `http-${framework}`, rounds: pacedRounds, roundSeconds: PACED_ROUND_SECONDS, warmupSeconds: 1 });
       } finally {
         for (const variant of steadyVariants) variant.close();
       }
       const behind = steadyVariants.reduce((sum, variant) => sum + variant.behindRounds, 0);
       if (behind > 0) {
-        recorder.note(`${behind} paced round(s) of ${steadyVariants.length * (context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full)} were kept although the server fell behind the rate three times in a row (a stalled machine): in those, more than 5% of the due requests found every connection busy.`);
+        recorder.note(`${behind} paced round(s) of ${steadyVariants.length * pacedRounds} were kept although the server fell behind the rate three times in a row (a stalled machine): in those, more than 5% of the due requests found every connection busy.`);
       }
       // Each side's samples, round by round and process by process: paired by index, a ratio compares two sides of
       // one process in one round.
       const steady = poolProcesses(perProcess, ['empty', 'bare', 'warm'], processes);
-      const pooled = [
+      recorder.variantFigures(`${framework}.steady`, [
         { id: 'empty', label: `${name} + empty middleware at ${offered} req/s` },
         { id: 'bare', label: `bare ${name} at ${offered} req/s` },
         { id: 'warm', label: `adapter warm at ${offered} req/s` },
-      ] as unknown as Variant[];
-      recorder.variantFigures(`${framework}.steady`, pooled, steady);
+      ], steady);
       recorder.compare(steady, {
         id: `${framework}.warm-vs-bare.steady`,
         label: `${name} adapter, warm, same paced rate`,
@@ -180,7 +180,7 @@ export function httpScenario(framework: Framework): Scenario {
         `Cold: ${poolSize} distinct valid tokens per algorithm (2 × the verifier's cache cap of ${cap.maxEntries}, from ${cap.source}), taken in turn by one counter across all ${settings.connections} connections; each token recurs only after ${poolSize} requests, so it has been evicted.`,
       );
       recorder.note(
-        `Server CPU per request: each server process reads its own CPU time (process.cpuUsage(), user + system, every thread) when asked over its IPC channel. In the saturated rounds it is read before and after each round and divided by the responses of the round (TLS handshakes of the round's ${settings.connections} new connections included; context). Target 1 is checked on separate alternated rounds (${context.quick ? PACED_ROUNDS.quick : PACED_ROUNDS.full} × ${PACED_ROUND_SECONDS} s) on ${context.quick ? PACED_PROCESSES.quick : PACED_PROCESSES.full} server processes, each serving empty middleware, bare and adapter side by side on three ports; each side is offered the same evenly paced rate (${Math.round(PACED_FRACTION * 100)}% of the lower median req/s of the saturated rounds, the requests due each millisecond sent on idle keep-alive connections opened before the rounds); the CPU is read just before and after each round, which returns once every request it sent was answered: bare ÷ adapter of the same process in the same round, median over rounds and processes, so ≥ 0.95 means at most 5% more CPU per request.`,
+        `Server CPU per request: each server process reads its own CPU time (process.cpuUsage(), user + system, every thread) when asked over its IPC channel. In the saturated rounds it is read before and after each round and divided by the responses of the round (TLS handshakes of the round's ${settings.connections} new connections included; context). Target 1 is checked on separate alternated rounds (${pacedRounds} × ${PACED_ROUND_SECONDS} s) on ${processes} server processes, each serving empty middleware, bare and adapter side by side on three ports; each side is offered the same evenly paced rate (${Math.round(PACED_FRACTION * 100)}% of the lower median req/s of the saturated rounds, the requests due each millisecond sent on idle keep-alive connections opened before the rounds); the CPU is read just before and after each round, which returns once every request it sent was answered: bare ÷ adapter of the same process in the same round, median over rounds and processes, so ≥ 0.95 means at most 5% more CPU per request.`,
       );
       recorder.note('Every round requires 100% 2xx responses; the adapter was first probed: no token → 401, bound token → 200, same token on client-b\'s certificate → 401.');
     },
